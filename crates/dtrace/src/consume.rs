@@ -141,7 +141,7 @@ impl<'a> Consumer<'a> {
             formats: object
                 .formats
                 .iter()
-                .map(|f| printf::parse_format(f).ok())
+                .map(|f| printf::parse_format(f).map_err(|e| eprintln!("dtrace: bad format {:?}: {e}", String::from_utf8_lossy(f))).ok())
                 .collect(),
             heading_printed: false,
             exit_status: None,
@@ -273,7 +273,10 @@ impl<'a> Consumer<'a> {
                 let values: Vec<Value> = args.iter().map(|a| self.value(rec, a)).collect();
                 let Some(Some(f)) = self.formats.get(*format) else { return };
                 let mut text = Vec::new();
-                let _ = printf::format(f, &values, &mut text, &self.ctx);
+                if let Err(e) = printf::format(f, &values, &mut text, &self.ctx) {
+                    self.flush();
+                    eprintln!("dtrace: printf( ) failed: {e}");
+                }
                 if matches!(action, RecAction::System { .. }) {
                     self.flush();
                     let cmd = String::from_utf8_lossy(&text).into_owned();

@@ -34,7 +34,7 @@ const USAGE: &str = "Usage: dtrace [-32|-64] [-aACeFGhHlqSvVwZ] [-b bufsz] [-c c
 \t-64 generate 64-bit D programs and ELF files
 
 \t-a  claim anonymous tracing state
-\t-A  generate driver.conf(4) directives for anonymous tracing
+\t-A  generate driver.conf(5) directives for anonymous tracing
 \t-b  set trace buffer size
 \t-c  run specified command and exit upon its completion
 \t-C  run cpp(1) preprocessor on script files
@@ -81,6 +81,8 @@ pub fn compile_error(d: &Diag, sources: &[Source], errtags: bool) -> String {
     if let (Some(span), Some(src)) = (d.span, src) {
         if matches!(src.origin, Origin::Script(_)) {
             body.push_str(&format!("line {}: ", src.line_of(span.start)));
+        } else if let Some(region) = d.region {
+            body.push_str(&format!("in {region}: "));
         }
     }
     body.push_str(&d.message);

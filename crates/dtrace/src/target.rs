@@ -81,8 +81,8 @@ impl Targets {
     pub fn kill(&mut self) {
         for t in &mut self.list {
             if let Some(c) = &mut t.child {
-                let _ = c.child.kill();
-                let _ = c.child.wait();
+                let _ = c.kill();
+                let _ = c.wait();
             }
         }
     }
@@ -93,8 +93,8 @@ impl Targets {
         for t in &mut self.list {
             if t.alive {
                 if let Some(c) = &mut t.child {
-                    let _ = c.child.kill();
-                    let _ = c.child.wait();
+                    let _ = c.kill();
+                    let _ = c.wait();
                 }
             }
         }
@@ -109,7 +109,7 @@ impl Targets {
         t.alive = false;
         let pid = t.pid;
         if let Some(c) = &mut t.child {
-            if let Ok(status) = c.child.wait() {
+            if let Ok(status) = c.wait() {
                 use std::os::unix::process::ExitStatusExt;
                 if let Some(sig) = status.signal() {
                     return Some(format!("pid {pid} terminated by {}", process::signal_name(sig)));

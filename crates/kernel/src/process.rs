@@ -13,8 +13,7 @@
 
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command};
+
 use std::time::Duration;
 
 /// An epoll set; each registered descriptor carries a caller-chosen token.
@@ -193,27 +192,97 @@ pub fn process_exists(pid: i32) -> bool {
 /// A child process created by [`spawn_held`], waiting to be released.
 #[derive(Debug)]
 pub struct HeldChild {
-    pub child: Child,
+    pid: i32,
     gate: Option<OwnedFd>,
+    reaped: bool,
 }
 
 impl HeldChild {
     pub fn pid(&self) -> i32 {
-        self.child.id() as i32
+        self.pid
     }
 
     /// Lets the child proceed to `exec`.
     pub fn release(&mut self) {
         self.gate = None;
     }
+
+    /// Sends `SIGKILL` (a no-op once the child has been reaped).
+    pub fn kill(&mut self) -> io::Result<()> {
+        if self.reaped {
+            return Ok(());
+        }
+        // SAFETY: kill(2) with our own child's pid; no memory is involved.
+        if unsafe { libc::kill(self.pid, libc::SIGKILL) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Waits for the child to end and reaps it.
+    pub fn wait(&mut self) -> io::Result<std::process::ExitStatus> {
+        use std::os::unix::process::ExitStatusExt;
+        let mut status = 0;
+        loop {
+            // SAFETY: `status` is a writable int, as waitpid requires.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, 0) };
+            if r >= 0 {
+                break;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        self.reaped = true;
+        Ok(std::process::ExitStatus::from_raw(status))
+    }
+}
+
+/// Finds `prog` the way execvp would, so that a missing command is
+/// reported before the process is created.
+fn resolve_program(prog: &str) -> io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if prog.contains('/') {
+        let p = std::path::PathBuf::from(prog);
+        if !p.exists() {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        if !executable(&p) {
+            return Err(io::Error::from_raw_os_error(libc::EACCES));
+        }
+        return Ok(p);
+    }
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+    for dir in path.split(':') {
+        let p = std::path::Path::new(if dir.is_empty() { "." } else { dir }).join(prog);
+        if executable(&p) {
+            return Ok(p);
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ENOENT))
 }
 
 /// Forks `argv[0]` with arguments, holding it before `exec` until
 /// [`HeldChild::release`].
+///
+/// `std::process::Command` cannot do this: `spawn` waits until the child
+/// has exec'd, which a held child never does. So the fork is done here,
+/// with everything the child needs prepared beforehand.
 pub fn spawn_held(argv: &[String]) -> io::Result<HeldChild> {
-    let (prog, args) = argv
-        .split_first()
+    use std::ffi::CString;
+    let prog = argv
+        .first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
+    let path = resolve_program(prog)?;
+    let to_c = |s: &str| CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
+    let c_path = to_c(&path.to_string_lossy())?;
+    let c_args: Vec<CString> = argv.iter().map(|a| to_c(a)).collect::<io::Result<_>>()?;
+    let mut c_argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
+    c_argv.push(std::ptr::null());
     let mut fds = [0 as RawFd; 2];
     // SAFETY: `fds` is a writable array of two ints, as pipe2 requires.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
@@ -221,37 +290,38 @@ pub fn spawn_held(argv: &[String]) -> io::Result<HeldChild> {
     }
     // SAFETY: pipe2 returned two fresh descriptors we own.
     let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    let gate_fd = read_end.as_raw_fd();
-    let mut cmd = Command::new(prog);
-    cmd.args(args);
-    // SAFETY: the hook runs in the forked child before exec and only calls
-    // async-signal-safe functions (read, close) on descriptors inherited
-    // from the parent; it allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            // The write end was inherited too: close it so that the read
-            // sees end-of-file when the parent closes its copy.
+    // SAFETY: after fork the child calls only async-signal-safe functions
+    // (close, sigprocmask, read, execv, _exit) on memory prepared before
+    // the fork; it never returns into Rust code.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: see above; this is the child.
+        unsafe {
             libc::close(fds[1]);
-            // The parent blocks signals it reads through a signalfd; the
-            // command must start with none blocked.
+            // The parent blocks the signals it reads through a signalfd;
+            // the command must start with none blocked.
             let mut empty: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty);
             libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             let mut b = 0u8;
             loop {
-                let n = libc::read(gate_fd, (&mut b as *mut u8).cast(), 1);
-                if n >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                let n = libc::read(fds[0], (&mut b as *mut u8).cast(), 1);
+                if n >= 0 || *libc::__errno_location() != libc::EINTR {
                     break;
                 }
             }
-            Ok(())
-        });
+            libc::execv(c_path.as_ptr(), c_argv.as_ptr());
+            libc::_exit(127);
+        }
     }
-    let child = cmd.spawn()?;
     drop(read_end);
     Ok(HeldChild {
-        child,
+        pid,
         gate: Some(write_end),
+        reaped: false,
     })
 }
 

@@ -1290,6 +1290,15 @@ fn print_integer(
             u64::from((v as u32) / (normal as u32).max(1))
         }
     };
+    // `h` and `hh` reach the C library with the conversion, which narrows
+    // the `int` it receives to short or char before printing.
+    let value = if def.name.starts_with("hh") {
+        if sign_extended { value as u8 as i8 as i32 as u32 as u64 } else { u64::from(value as u8) }
+    } else if def.name.starts_with('h') {
+        if sign_extended { value as u16 as i16 as i32 as u32 as u64 } else { u64::from(value as u16) }
+    } else {
+        value
+    };
     c_integer(out, spec, letter, value, wide);
     Ok(())
 }

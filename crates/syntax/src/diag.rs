@@ -17,6 +17,10 @@ pub struct Diag {
     /// (dtrace then omits the "line N: " part).
     pub span: Option<Span>,
     pub message: String,
+    /// The part of a clause being checked when the error arose
+    /// (`"action list"`, `"predicate"`); dtrace shows it, as
+    /// `in action list: `, for programs given on the command line.
+    pub region: Option<&'static str>,
 }
 
 impl Diag {
@@ -25,6 +29,7 @@ impl Diag {
             tag,
             span: Some(span),
             message: message.into(),
+            region: None,
         }
     }
 
@@ -33,6 +38,7 @@ impl Diag {
             tag,
             span: None,
             message: message.into(),
+            region: None,
         }
     }
 }

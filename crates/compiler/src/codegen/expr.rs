@@ -290,7 +290,12 @@ impl Gen<'_> {
         match &e.kind {
             TExprKind::Int(v) => {
                 if *v == 0 {
-                    self.a.jmp(label);
+                    // A conditional jump, not `ja`: the verifier rejects
+                    // code its control-flow check finds unreachable, and
+                    // what follows a constant-false test still has to be
+                    // valid BPF. Its own analysis then prunes the branch.
+                    self.emit(Insn::mov64_imm(R1, 0));
+                    self.a.jmp_imm(Cond::Eq, R1, 0, label);
                 }
                 Ok(())
             }

@@ -1174,7 +1174,9 @@ impl Checker<'_> {
 
     fn incdec(&mut self, increment: bool, prefix: bool, operand: &Expr, span: Span) -> Result<TExpr> {
         let sym = if increment { "++" } else { "--" };
-        let (target, ty) = self.lvalue(operand, None, sym)?;
+        // A variable first seen in `x++` is created as a 64-bit integer.
+        let created = self.types.typedef("int64_t").unwrap_or(self.types.builtins.long);
+        let (target, ty) = self.lvalue(operand, Some(created), sym)?;
         let step = if self.types.is_pointer(ty) {
             self.referent_size(ty)
         } else if self.types.is_integer(ty) {

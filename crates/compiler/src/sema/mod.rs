@@ -275,28 +275,17 @@ impl<'a> Checker<'a> {
 
     // -- clauses ---------------------------------------------------------------
 
+    /// Checks a clause as DTrace cooks it: actions first, then the
+    /// predicate; if the actions use a variable only the predicate creates
+    /// (`/x++/ { trace(x); }`), the predicate goes first instead.
     fn clause(&mut self, cl: &Clause, index: usize, probes: Vec<u32>) -> Result<TClause> {
-        let predicate = match &cl.predicate {
-            Some(p) => {
-                self.in_predicate = true;
-                let e = self.expr(p);
-                self.in_predicate = false;
-                let e = self.rvalue(e?)?;
-                if !self.types.is_scalar(e.ty) && !self.types.is_string(e.ty) {
-                    return Err(Diag::new(
-                        "D_PRED_SCALAR",
-                        p.span,
-                        "predicate result must be of scalar type",
-                    ));
-                }
-                Some(e)
+        let (predicate, body) = match self.clause_body(cl) {
+            Ok(body) => (self.clause_predicate(cl)?, body),
+            Err(d) if cl.predicate.is_some() && matches!(d.tag, "D_IDENT_UNDEF" | "D_VAR_UNDEF") => {
+                let p = self.clause_predicate(cl)?;
+                (p, self.clause_body(cl)?)
             }
-            None => None,
-        };
-        let body = match &cl.body {
-            None => vec![default_action(cl.span)],
-            Some(stmts) if stmts.is_empty() => vec![default_action(cl.span)],
-            Some(stmts) => self.stmts(stmts)?,
+            Err(d) => return Err(d),
         };
         Ok(TClause {
             index,
@@ -305,6 +294,34 @@ impl<'a> Checker<'a> {
             body,
             span: cl.span,
         })
+    }
+
+    fn clause_body(&mut self, cl: &Clause) -> Result<Vec<TStmt>> {
+        let saved = self.thises.clone();
+        let r = match &cl.body {
+            None => Ok(vec![default_action(cl.span)]),
+            Some(stmts) if stmts.is_empty() => Ok(vec![default_action(cl.span)]),
+            Some(stmts) => self.stmts(stmts),
+        };
+        if r.is_err() {
+            self.thises = saved;
+        }
+        r.map_err(|d| in_region(d, "action list"))
+    }
+
+    fn clause_predicate(&mut self, cl: &Clause) -> Result<Option<TExpr>> {
+        let Some(p) = &cl.predicate else { return Ok(None) };
+        self.in_predicate = true;
+        let e = self.expr(p);
+        self.in_predicate = false;
+        let e = self.rvalue(e.map_err(|d| in_region(d, "predicate"))?)?;
+        if !self.types.is_scalar(e.ty) && !self.types.is_string(e.ty) {
+            return Err(in_region(
+                Diag::new("D_PRED_SCALAR", p.span, "predicate result must be of scalar type"),
+                "predicate",
+            ));
+        }
+        Ok(Some(e))
     }
 
     fn stmts(&mut self, stmts: &[Stmt]) -> Result<Vec<TStmt>> {
@@ -546,4 +563,19 @@ fn is_agg_ref(e: &Expr) -> bool {
         ExprKind::Index { base, .. } => matches!(base.kind, ExprKind::Agg(_)),
         _ => false,
     }
+}
+
+/// Marks an error raised while type-checking a clause part with that part,
+/// except the errors DTrace raises outside that phase (format and
+/// aggregating-function argument checks, made when the actions are
+/// compiled), which carry no region.
+fn in_region(mut d: Diag, region: &'static str) -> Diag {
+    const OUTSIDE: &[&str] = &[
+        "D_PRINTF_", "D_PRINTA_", "D_LQUANT_", "D_LLQUANT_", "D_AGG_NULL", "D_TRACE_VOID", "D_TRACE_AGG",
+        "D_STACK_", "D_USTACK_", "D_TRACEMEM_", "D_SYNTAX", "D_INT_OFLOW",
+    ];
+    if d.region.is_none() && !OUTSIDE.iter().any(|p| d.tag.starts_with(p)) {
+        d.region = Some(region);
+    }
+    d
 }

@@ -1,0 +1,1 @@
+$DTRACE -qn 'syscall:::entry,syscall:::return { n++; } tick-50ms { exit(0); }'

@@ -1,0 +1,1 @@
+$DTRACE -n 'BEGIN { exit(0); }'

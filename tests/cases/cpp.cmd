@@ -1,0 +1,1 @@
+$DTRACE -C -DVALUE=7 -s $SCRIPT

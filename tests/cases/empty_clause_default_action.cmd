@@ -1,0 +1,1 @@
+$DTRACE -n 'BEGIN {} BEGIN { exit(0); }'

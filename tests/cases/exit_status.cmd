@@ -1,0 +1,1 @@
+$DTRACE -qn 'BEGIN { exit(3); }'

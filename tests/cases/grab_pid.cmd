@@ -1,0 +1,1 @@
+$TRIGGER sleep 300 & $DTRACE -s $SCRIPT -p $!

@@ -1,0 +1,1 @@
+$DTRACE -s $SCRIPT 41 hello

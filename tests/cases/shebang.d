@@ -1,0 +1,2 @@
+#!/usr/sbin/dtrace -qs
+BEGIN { printf("shebang ok\n"); exit(0); }
