@@ -215,7 +215,15 @@ mod tests {
 
     #[test]
     fn shebang_clusters_and_glued_values() {
-        let i = p(&["-qs", "script.d", "arg1", "-xbufsize=8m", "-x", "quiet", "-64"]);
+        let i = p(&[
+            "-qs",
+            "script.d",
+            "arg1",
+            "-xbufsize=8m",
+            "-x",
+            "quiet",
+            "-64",
+        ]);
         assert_eq!(i.programs, vec![ProgramArg::Script("script.d".into())]);
         assert_eq!(i.operands, vec!["arg1".to_string()]);
         assert_eq!(

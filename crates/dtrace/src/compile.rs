@@ -101,16 +101,26 @@ pub fn run(inv: Invocation) -> u8 {
 }
 
 /// Reads and parses every program; `Err(status)` after reporting.
-fn compile(inv: &Invocation, opts: &mut Options, targets: &Targets, btf: &LazyBtf) -> Result<Option<Compiled>, u8> {
+fn compile(
+    inv: &Invocation,
+    opts: &mut Options,
+    targets: &Targets,
+    btf: &LazyBtf,
+) -> Result<Option<Compiled>, u8> {
     let mut sources = Vec::new();
     for p in &inv.programs {
         match p {
-            ProgramArg::Spec(kind, text) => sources.push(Source::new(Origin::Spec(*kind), text.clone())),
+            ProgramArg::Spec(kind, text) => {
+                sources.push(Source::new(Origin::Spec(*kind), text.clone()))
+            }
             ProgramArg::Script(path) => {
                 let text = match std::fs::read(path) {
                     Ok(b) => b,
                     Err(e) => {
-                        report::fatal(&format!("failed to open {path}: {}", crate::report::errno_text(&e)));
+                        report::fatal(&format!(
+                            "failed to open {path}: {}",
+                            crate::report::errno_text(&e)
+                        ));
                         return Err(1);
                     }
                 };
@@ -153,7 +163,9 @@ fn compile(inv: &Invocation, opts: &mut Options, targets: &Targets, btf: &LazyBt
         if let Err(d) = parsed.check_arguments(&inv.operands, false) {
             return Err(fail(&d, &sources, opts));
         }
-        types.declared.extend(dtrace_syntax::parser::typedef_names(&parsed.program));
+        types
+            .declared
+            .extend(dtrace_syntax::parser::typedef_names(&parsed.program));
         // `#pragma D option` takes effect in program order.
         for item in &parsed.program.items {
             if let Item::Pragma(p) = item {
@@ -183,7 +195,10 @@ fn compile(inv: &Invocation, opts: &mut Options, targets: &Targets, btf: &LazyBt
                 && !spec.name.is_empty()
                 && spec.name.bytes().all(|b| b.is_ascii_digit())
             {
-                spec.name.parse().map(|id| catalog.by_id(id)).unwrap_or_default()
+                spec.name
+                    .parse()
+                    .map(|id| catalog.by_id(id))
+                    .unwrap_or_default()
             } else {
                 catalog.matching(spec)
             };
@@ -237,16 +252,26 @@ fn compile(inv: &Invocation, opts: &mut Options, targets: &Targets, btf: &LazyBt
         stackframes: opts.stackframes,
     };
     let info_of = |id: u32| infos.get(&id).cloned();
-    let error_probe = all.contains(&catalog.error_probe()).then(|| catalog.error_probe());
+    let error_probe = all
+        .contains(&catalog.error_probe())
+        .then(|| catalog.error_probe());
     let object = match codegen::generate(checked, groups, &info_of, error_probe, btf, &gopts) {
         Ok(o) => o,
         Err(d) => return Err(fail(&d, &sources, opts)),
     };
     if inv.show_code {
         for p in &object.programs {
-            let names = |i: usize| object.maps.get(i).map_or(format!("#{i}"), |m| m.name.clone());
+            let names = |i: usize| {
+                object
+                    .maps
+                    .get(i)
+                    .map_or(format!("#{i}"), |m| m.name.clone())
+            };
             eprintln!("\n{}:", p.name);
-            eprint!("{}", dtrace_compiler::bpf::disasm::disassemble(&p.insns, &names));
+            eprint!(
+                "{}",
+                dtrace_compiler::bpf::disasm::disassemble(&p.insns, &names)
+            );
         }
     }
     // "matched" notices, after a successful compile, unless quiet.
@@ -296,7 +321,10 @@ fn apply_pragma(p: &dtrace_syntax::ast::Pragma, opts: &mut Options) -> Result<()
     };
     opts.set(&name, value.as_deref()).map_err(|e| {
         let msg = match &value {
-            Some(v) => format!("failed to set option '{name}' to '{v}': {}", option_message(e)),
+            Some(v) => format!(
+                "failed to set option '{name}' to '{v}': {}",
+                option_message(e)
+            ),
             None => format!("failed to set option '{name}': {}", option_message(e)),
         };
         Diag::new("D_PRAGMA_OPTSET", p.span, msg)
@@ -313,7 +341,10 @@ fn macros_for(inv: &Invocation, src: &Source, targets: &Targets, default_args: b
     let mut named = HashMap::new();
     let me = std::process::id();
     named.insert("pid".into(), me.to_string());
-    named.insert("target".into(), targets.first_pid().unwrap_or(0).to_string());
+    named.insert(
+        "target".into(),
+        targets.first_pid().unwrap_or(0).to_string(),
+    );
     for (k, v) in crate::target::self_ids() {
         named.insert(k.into(), v.to_string());
     }
@@ -337,7 +368,9 @@ fn syscalls() -> Vec<Syscall> {
         if e.system != "syscalls" {
             continue;
         }
-        let Some(ev) = e.name.strip_prefix("sys_enter_") else { continue };
+        let Some(ev) = e.name.strip_prefix("sys_enter_") else {
+            continue;
+        };
         if let Some(s) = dtrace_kernel::syscalls::by_event(ev) {
             out.push(Syscall {
                 name: s.name.to_string(),
@@ -384,7 +417,10 @@ mod tests {
     #[test]
     fn matched_notice_crops_the_spec() {
         assert_eq!(crop_spec("BEGIN { exit(0); }"), "BEGIN ");
-        assert_eq!(crop_spec("syscall::read:entry/pid == 1/{}"), "syscall::read:entry");
+        assert_eq!(
+            crop_spec("syscall::read:entry/pid == 1/{}"),
+            "syscall::read:entry"
+        );
         assert_eq!(crop_spec("BEGIN"), "BEGIN");
     }
 }

@@ -57,14 +57,16 @@ fn output_func(f: TAggFunc) -> AggFunc {
         TAggFunc::Quantize => AggFunc::Quantize,
         TAggFunc::Lquantize { base, step, levels } => {
             let limit = base + step * levels as i64;
-            Lquantize::new(base as i32, limit as i32, step as u16).map_or(AggFunc::Quantize, AggFunc::Lquantize)
+            Lquantize::new(base as i32, limit as i32, step as u16)
+                .map_or(AggFunc::Quantize, AggFunc::Lquantize)
         }
         TAggFunc::Llquantize {
             factor,
             low,
             high,
             nsteps,
-        } => Llquantize::new(factor, low, high, nsteps).map_or(AggFunc::Quantize, AggFunc::Llquantize),
+        } => Llquantize::new(factor, low, high, nsteps)
+            .map_or(AggFunc::Quantize, AggFunc::Llquantize),
     }
 }
 
@@ -141,7 +143,13 @@ impl<'a> Consumer<'a> {
             formats: object
                 .formats
                 .iter()
-                .map(|f| printf::parse_format(f).map_err(|e| eprintln!("dtrace: bad format {:?}: {e}", String::from_utf8_lossy(f))).ok())
+                .map(|f| {
+                    printf::parse_format(f)
+                        .map_err(|e| {
+                            eprintln!("dtrace: bad format {:?}: {e}", String::from_utf8_lossy(f))
+                        })
+                        .ok()
+                })
                 .collect(),
             heading_printed: false,
             exit_status: None,
@@ -171,7 +179,10 @@ impl<'a> Consumer<'a> {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 std::process::exit(0);
             }
-            crate::report::fatal(&format!("failed to write to <stdout>: {}", crate::report::errno_text(&e)));
+            crate::report::fatal(&format!(
+                "failed to write to <stdout>: {}",
+                crate::report::errno_text(&e)
+            ));
             std::process::exit(1);
         }
     }
@@ -271,7 +282,9 @@ impl<'a> Consumer<'a> {
             }
             RecAction::Printf { format, args } | RecAction::System { format, args } => {
                 let values: Vec<Value> = args.iter().map(|a| self.value(rec, a)).collect();
-                let Some(Some(f)) = self.formats.get(*format) else { return };
+                let Some(Some(f)) = self.formats.get(*format) else {
+                    return;
+                };
                 let mut text = Vec::new();
                 if let Err(e) = printf::format(f, &values, &mut text, &self.ctx) {
                     self.flush();
@@ -280,7 +293,10 @@ impl<'a> Consumer<'a> {
                 if matches!(action, RecAction::System { .. }) {
                     self.flush();
                     let cmd = String::from_utf8_lossy(&text).into_owned();
-                    let _ = std::process::Command::new("/bin/sh").arg("-c").arg(cmd).status();
+                    let _ = std::process::Command::new("/bin/sh")
+                        .arg("-c")
+                        .arg(cmd)
+                        .status();
                 } else {
                     self.buf.extend_from_slice(&text);
                 }
@@ -291,7 +307,8 @@ impl<'a> Consumer<'a> {
                 let opts = self.agg_options();
                 match format.and_then(|f| self.formats.get(f).and_then(|f| f.as_ref())) {
                     Some(f) => {
-                        let _ = aggregate::printa_formatted(&mut self.buf, f, &refs, &opts, &self.ctx);
+                        let _ =
+                            aggregate::printa_formatted(&mut self.buf, f, &refs, &opts, &self.ctx);
                     }
                     None => {
                         let _ = aggregate::printa(&mut self.buf, &refs, &opts, &self.ctx);
@@ -327,7 +344,12 @@ impl<'a> Consumer<'a> {
         let addr = read_u64(rec, 40);
         let probe = self.object.epids.get(epid as usize).map_or(0, |d| d.probe);
         let (p, m, f, n) = self.catalog.get(probe).map_or(("", "", "", ""), |p| {
-            (p.provider.as_str(), p.module.as_str(), p.function.as_str(), p.name.as_str())
+            (
+                p.provider.as_str(),
+                p.module.as_str(),
+                p.function.as_str(),
+                p.name.as_str(),
+            )
         });
         let fault = Fault::from_u32(kind);
         let what = match fault {
@@ -390,7 +412,9 @@ impl<'a> Consumer<'a> {
         let merge = |value: &[u8]| -> Option<Vec<i64>> {
             let mut total: Option<Vec<i64>> = None;
             for cpu in dtrace_kernel::map::split_percpu(value, map.value_size()) {
-                let Some(v) = convert(&func, &words_of(cpu)) else { continue };
+                let Some(v) = convert(&func, &words_of(cpu)) else {
+                    continue;
+                };
                 match &mut total {
                     None => total = Some(v),
                     Some(t) => func.merge(t, &v),
@@ -420,9 +444,14 @@ impl<'a> Consumer<'a> {
                 .iter()
                 .enumerate()
                 .map(|(i, k)| {
-                    let end = desc.keys.get(i + 1).map_or(key.len(), |n| n.offset as usize);
+                    let end = desc
+                        .keys
+                        .get(i + 1)
+                        .map_or(key.len(), |n| n.offset as usize);
                     match k.kind {
-                        ValueKind::Str => Value::Bytes(key.get(k.offset as usize..end).unwrap_or(&[]).to_vec()),
+                        ValueKind::Str => {
+                            Value::Bytes(key.get(k.offset as usize..end).unwrap_or(&[]).to_vec())
+                        }
                         ValueKind::Int { size, signed } => Value::Int {
                             bits: read_u64(key, k.offset as usize),
                             size,
@@ -452,7 +481,9 @@ impl<'a> Consumer<'a> {
     /// value keeps an update count of one on one CPU so it still prints.
     fn clear(&mut self, id: AggId) {
         let desc = &self.object.aggs[id.0 as usize];
-        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else { return };
+        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else {
+            return;
+        };
         let (_, keys) = self.read_agg(id);
         let mut zero = vec![0u8; map.value_len()];
         // Mark the first CPU's copy as updated so the key survives.
@@ -472,15 +503,23 @@ impl<'a> Consumer<'a> {
 
     /// `trunc(@a, n)`: keeps the top `n` entries (bottom `-n`), or none.
     fn trunc(&mut self, id: AggId, keep: i64) {
-        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else { return };
+        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else {
+            return;
+        };
         let (agg, keys) = self.read_agg(id);
         let mut order: Vec<usize> = (0..agg.entries.len()).collect();
         order.sort_by(|&a, &b| agg.func.compare(&agg.entries[a].data, &agg.entries[b].data));
         let n = order.len();
         let kept: HashSet<usize> = if keep > 0 {
-            order[n.saturating_sub(keep as usize)..].iter().copied().collect()
+            order[n.saturating_sub(keep as usize)..]
+                .iter()
+                .copied()
+                .collect()
         } else if keep < 0 {
-            order[..(keep.unsigned_abs() as usize).min(n)].iter().copied().collect()
+            order[..(keep.unsigned_abs() as usize).min(n)]
+                .iter()
+                .copied()
+                .collect()
         } else {
             HashSet::new()
         };
@@ -510,7 +549,9 @@ impl<'a> Consumer<'a> {
         let opts = self.agg_options();
         if aggregate::print_aggregations(&mut self.buf, &refs, &opts, &self.ctx).is_err() {
             self.flush();
-            crate::report::fatal("failed to print aggregations: Data record list does not match statement");
+            crate::report::fatal(
+                "failed to print aggregations: Data record list does not match statement",
+            );
         }
         self.flush();
     }

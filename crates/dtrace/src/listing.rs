@@ -8,7 +8,11 @@ use std::io::Write;
 pub fn list(program: &Program, catalog: &mut Catalog, verbose: bool) {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let _ = writeln!(out, "{:>5} {:>10} {:>17} {:>33} {}", "ID", "PROVIDER", "MODULE", "FUNCTION", "NAME");
+    let _ = writeln!(
+        out,
+        "{:>5} {:>10} {:>17} {:>33} {}",
+        "ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"
+    );
     let specs: Vec<_> = program
         .items
         .iter()
@@ -30,7 +34,10 @@ pub fn list(program: &Program, catalog: &mut Catalog, verbose: bool) {
                     && !s.name.is_empty()
                     && s.name.bytes().all(|b| b.is_ascii_digit())
                 {
-                    s.name.parse().map(|id| catalog.by_id(id)).unwrap_or_default()
+                    s.name
+                        .parse()
+                        .map(|id| catalog.by_id(id))
+                        .unwrap_or_default()
                 } else {
                     catalog.matching(s)
                 };
@@ -47,7 +54,9 @@ pub fn list(program: &Program, catalog: &mut Catalog, verbose: bool) {
     };
     for group in ids {
         for id in group {
-            let Some(p) = catalog.get(id).cloned() else { continue };
+            let Some(p) = catalog.get(id).cloned() else {
+                continue;
+            };
             let _ = writeln!(
                 out,
                 "{:>5} {:>10} {:>17} {:>33} {}",

@@ -97,7 +97,9 @@ pub fn compile_error(d: &Diag, sources: &[Source], errtags: bool) -> String {
             // Errors about the whole program: attribute them to the first
             // source.
             match sources.first().map(|s| &s.origin) {
-                Some(Origin::Script(path)) => format!("dtrace: failed to compile script {path}: {body}"),
+                Some(Origin::Script(path)) => {
+                    format!("dtrace: failed to compile script {path}: {body}")
+                }
                 Some(Origin::Spec(_)) => format!(
                     "dtrace: invalid probe specifier {}: {body}",
                     sources[0].text

@@ -20,10 +20,14 @@ use crate::consume::{Consumer, KernelAggs};
 use crate::providers::ProbeKind;
 use crate::report;
 use crate::target::Targets;
-use dtrace_compiler::object::{self, MapKind as OMapKind, MapRole, Object, counter, globals, state};
+use dtrace_compiler::object::{
+    self, MapKind as OMapKind, MapRole, Object, counter, globals, state,
+};
 use dtrace_compiler::probes::ProgKind as OProgKind;
 use dtrace_kernel::process::{Poller, SignalFd, monotonic_ns};
-use dtrace_kernel::{Link, Map, MapKind, MapSpec, MappedArray, PerfEvent, ProgKind, ProgSpec, Program, RingBuf};
+use dtrace_kernel::{
+    Link, Map, MapKind, MapSpec, MappedArray, PerfEvent, ProgKind, ProgSpec, Program, RingBuf,
+};
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::time::Duration;
@@ -79,10 +83,18 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
                 .append(true)
                 .create(true)
                 .open(path)
-                .map_err(|e| format!("failed to open output file '{path}': {}", report::errno_text(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "failed to open output file '{path}': {}",
+                        report::errno_text(&e)
+                    )
+                })?;
             Box::new(std::io::BufWriter::new(f))
         }
-        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
     };
     let aggs = KernelAggs::new(&object, &maps);
     let target = targets.first_pid().unwrap_or(0) as u64;
@@ -90,7 +102,8 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
 
     // Signals become readable descriptors; block them before anything
     // else can be interrupted.
-    let signals = SignalFd::new(&[libc::SIGINT, libc::SIGTERM]).map_err(|e| format!("failed to set up signals: {e}"))?;
+    let signals = SignalFd::new(&[libc::SIGINT, libc::SIGTERM])
+        .map_err(|e| format!("failed to set up signals: {e}"))?;
     let poller = Poller::new().map_err(|e| format!("failed to set up event loop: {e}"))?;
     let _ = poller.add(ring.as_fd(), TOKEN_RING);
     let _ = poller.add(signals.as_fd(), TOKEN_SIGNAL);
@@ -106,7 +119,9 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
     if options.destructive && !options.quiet {
         eprintln!("dtrace: allowing destructive actions");
     }
-    run_probe_kind(&object, &catalog, &loaded, |k| matches!(k, ProbeKind::Begin));
+    run_probe_kind(&object, &catalog, &loaded, |k| {
+        matches!(k, ProbeKind::Begin)
+    });
     consumer.drain(&mut ring);
     if get_state(&loaded.globals) == state::WARMUP {
         set_state(&loaded.globals, state::ACTIVE);
@@ -137,18 +152,29 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
             || (!targets.is_empty() && !targets.any_alive());
         if !done {
             let now = monotonic_ns();
-            let deadline = next_tick.iter().copied().chain([next_status]).min().unwrap_or(next_status);
+            let deadline = next_tick
+                .iter()
+                .copied()
+                .chain([next_status])
+                .min()
+                .unwrap_or(next_status);
             let wait = Duration::from_nanos(deadline.saturating_sub(now));
             // Ask to be woken by the next record, then look once more so a
             // record written just before the flag was set is not left
             // waiting for the timeout.
-            loaded.globals.store_u32(globals::CONSUMER_SLEEPING as usize, 1).ok();
+            loaded
+                .globals
+                .store_u32(globals::CONSUMER_SLEEPING as usize, 1)
+                .ok();
             let ready = if ring.is_empty() {
                 poller.wait(Some(wait)).unwrap_or_default()
             } else {
                 vec![TOKEN_RING]
             };
-            loaded.globals.store_u32(globals::CONSUMER_SLEEPING as usize, 0).ok();
+            loaded
+                .globals
+                .store_u32(globals::CONSUMER_SLEEPING as usize, 0)
+                .ok();
             for token in ready {
                 if token == TOKEN_SIGNAL {
                     while let Ok(Some(_)) = signals.read() {
@@ -229,7 +255,8 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
 }
 
 fn get_state(g: &MappedArray) -> u32 {
-    g.load_u32(globals::STATE as usize).unwrap_or(state::STOPPED)
+    g.load_u32(globals::STATE as usize)
+        .unwrap_or(state::STOPPED)
 }
 
 fn set_state(g: &MappedArray, s: u32) {
@@ -245,7 +272,12 @@ fn run_probe_kind(
     want: impl Fn(ProbeKind) -> bool,
 ) {
     for (i, g) in object.groups.iter().enumerate() {
-        let Some(kind) = g.probes.first().and_then(|&id| catalog.get(id)).map(|p| p.kind) else {
+        let Some(kind) = g
+            .probes
+            .first()
+            .and_then(|&id| catalog.get(id))
+            .map(|p| p.kind)
+        else {
             continue;
         };
         if want(kind) {
@@ -258,7 +290,9 @@ fn run_probe_kind(
 
 /// Creates the maps and loads the programs.
 fn load(object: &Object) -> Result<(Vec<Map>, Loaded), String> {
-    let ncpus = dtrace_kernel::cpus::possible_cpu_count().unwrap_or(1).max(1) as u32;
+    let ncpus = dtrace_kernel::cpus::possible_cpu_count()
+        .unwrap_or(1)
+        .max(1) as u32;
     let mut maps = Vec::with_capacity(object.maps.len());
     for def in &object.maps {
         let kind = match def.kind {
@@ -268,12 +302,21 @@ fn load(object: &Object) -> Result<(Vec<Map>, Loaded), String> {
             OMapKind::PercpuHash => MapKind::PercpuHash,
             OMapKind::RingBuf => MapKind::RingBuf,
         };
-        let name: String = def.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(15).collect();
+        let name: String = def
+            .name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(15)
+            .collect();
         let spec = MapSpec {
             kind,
             key_size: def.key_size,
             value_size: def.value_size,
-            max_entries: if def.max_entries == 0 { ncpus } else { def.max_entries },
+            max_entries: if def.max_entries == 0 {
+                ncpus
+            } else {
+                def.max_entries
+            },
             flags: if def.mmapable {
                 dtrace_kernel::map::flags::MMAPABLE
             } else {
@@ -284,7 +327,11 @@ fn load(object: &Object) -> Result<(Vec<Map>, Loaded), String> {
         let map = Map::create(&spec).map_err(|e| format!("could not enable tracing: {e}"))?;
         maps.push(map);
     }
-    let idx = |role| object.map_index(role).ok_or_else(|| "internal error: missing map".to_string());
+    let idx = |role| {
+        object
+            .map_index(role)
+            .ok_or_else(|| "internal error: missing map".to_string())
+    };
     // Read-only data: written once, then frozen.
     let ro = &maps[idx(MapRole::Rodata)?];
     if !object.rodata.is_empty() {
@@ -301,7 +348,10 @@ fn load(object: &Object) -> Result<(Vec<Map>, Loaded), String> {
     let real = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
-    let _ = globals.store_u64(globals::WALL_OFFSET as usize, real.wrapping_sub(monotonic_ns() as i64) as u64);
+    let _ = globals.store_u64(
+        globals::WALL_OFFSET as usize,
+        real.wrapping_sub(monotonic_ns() as i64) as u64,
+    );
     let mut programs = Vec::with_capacity(object.groups.len());
     for p in &object.programs {
         let mut words = Vec::with_capacity(p.insns.len());
@@ -338,7 +388,10 @@ fn load(object: &Object) -> Result<(Vec<Map>, Loaded), String> {
 }
 
 fn p_kind(object: &Object, group: usize) -> OProgKind {
-    object.groups.get(group).map_or(OProgKind::RawTracepoint, |g| g.kind)
+    object
+        .groups
+        .get(group)
+        .map_or(OProgKind::RawTracepoint, |g| g.kind)
 }
 
 /// A program the kernel rejects is a compiler bug: say so, with the
@@ -356,26 +409,42 @@ fn load_error(name: &str, e: &dtrace_kernel::Error) -> String {
     msg
 }
 
-fn attach(object: &Object, catalog: &crate::providers::Catalog, loaded: &mut Loaded) -> Result<(), String> {
+fn attach(
+    object: &Object,
+    catalog: &crate::providers::Catalog,
+    loaded: &mut Loaded,
+) -> Result<(), String> {
     let cpus = dtrace_kernel::cpus::online_cpus().unwrap_or_else(|_| vec![0]);
     for (i, g) in object.groups.iter().enumerate() {
-        let Some(Some(prog)) = loaded.programs.get(i) else { continue };
-        let Some(kind) = g.probes.first().and_then(|&id| catalog.get(id)).map(|p| p.kind) else {
+        let Some(Some(prog)) = loaded.programs.get(i) else {
+            continue;
+        };
+        let Some(kind) = g
+            .probes
+            .first()
+            .and_then(|&id| catalog.get(id))
+            .map(|p| p.kind)
+        else {
             continue;
         };
         match kind {
             ProbeKind::SyscallEntry(_) => {
-                let l = Link::raw_tracepoint(prog, "sys_enter").map_err(|e| format!("could not enable tracing: {e}"))?;
+                let l = Link::raw_tracepoint(prog, "sys_enter")
+                    .map_err(|e| format!("could not enable tracing: {e}"))?;
                 loaded.links.push(l);
             }
             ProbeKind::SyscallReturn(_) => {
-                let l = Link::raw_tracepoint(prog, "sys_exit").map_err(|e| format!("could not enable tracing: {e}"))?;
+                let l = Link::raw_tracepoint(prog, "sys_exit")
+                    .map_err(|e| format!("could not enable tracing: {e}"))?;
                 loaded.links.push(l);
             }
             ProbeKind::Profile(ns) => {
                 for &cpu in &cpus {
-                    let ev = PerfEvent::cpu_clock(cpu, ns).map_err(|e| format!("could not enable tracing: {e}"))?;
-                    let l = ev.attach(prog, 0).map_err(|e| format!("could not enable tracing: {e}"))?;
+                    let ev = PerfEvent::cpu_clock(cpu, ns)
+                        .map_err(|e| format!("could not enable tracing: {e}"))?;
+                    let l = ev
+                        .attach(prog, 0)
+                        .map_err(|e| format!("could not enable tracing: {e}"))?;
                     loaded.links.push(l);
                 }
             }
@@ -393,24 +462,29 @@ struct DropCounts {
 
 impl DropCounts {
     fn report(&mut self, object: &Object, maps: &[Map], consumer: &mut Consumer<'_>) {
-        let Some(map) = object.map_index(MapRole::Counters).and_then(|i| maps.get(i)) else {
+        let Some(map) = object
+            .map_index(MapRole::Counters)
+            .and_then(|i| maps.get(i))
+        else {
             return;
         };
         let mut buf = vec![0u8; map.value_len()];
         if !matches!(map.lookup(&0u32.to_le_bytes(), &mut buf), Ok(true)) {
             return;
         }
-        let slots: Vec<[u64; counter::COUNT as usize]> = dtrace_kernel::map::split_percpu(&buf, map.value_size())
-            .map(|v| {
-                let mut c = [0u64; counter::COUNT as usize];
-                for (k, w) in c.iter_mut().enumerate() {
-                    let b = v.get(k * 8..k * 8 + 8).unwrap_or(&[0; 8]);
-                    *w = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-                }
-                c
-            })
-            .collect();
-        self.per_cpu.resize(slots.len(), [0; counter::COUNT as usize]);
+        let slots: Vec<[u64; counter::COUNT as usize]> =
+            dtrace_kernel::map::split_percpu(&buf, map.value_size())
+                .map(|v| {
+                    let mut c = [0u64; counter::COUNT as usize];
+                    for (k, w) in c.iter_mut().enumerate() {
+                        let b = v.get(k * 8..k * 8 + 8).unwrap_or(&[0; 8]);
+                        *w = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+                    }
+                    c
+                })
+                .collect();
+        self.per_cpu
+            .resize(slots.len(), [0; counter::COUNT as usize]);
         let mut messages = Vec::new();
         let mut dynvar = 0;
         let mut dbl = 0;
@@ -420,19 +494,25 @@ impl DropCounts {
             if d > 0 {
                 messages.push(format!("{d} drop{} on CPU {cpu}", plural(d)));
             }
-            let a = now[counter::AGG_DROPS as usize].saturating_sub(before[counter::AGG_DROPS as usize]);
+            let a = now[counter::AGG_DROPS as usize]
+                .saturating_sub(before[counter::AGG_DROPS as usize]);
             if a > 0 {
                 messages.push(format!("{a} aggregation drop{} on CPU {cpu}", plural(a)));
             }
-            dynvar += now[counter::DYNVAR_DROPS as usize].saturating_sub(before[counter::DYNVAR_DROPS as usize]);
-            dbl += now[counter::ERROR_ERRORS as usize].saturating_sub(before[counter::ERROR_ERRORS as usize]);
+            dynvar += now[counter::DYNVAR_DROPS as usize]
+                .saturating_sub(before[counter::DYNVAR_DROPS as usize]);
+            dbl += now[counter::ERROR_ERRORS as usize]
+                .saturating_sub(before[counter::ERROR_ERRORS as usize]);
             self.per_cpu[cpu] = *now;
         }
         if dynvar > 0 {
             messages.push(format!("{dynvar} dynamic variable drop{}", plural(dynvar)));
         }
         if dbl > 0 {
-            messages.push(format!("{dbl} error{} in ERROR probe enabling", plural(dbl)));
+            messages.push(format!(
+                "{dbl} error{} in ERROR probe enabling",
+                plural(dbl)
+            ));
         }
         if !messages.is_empty() {
             consumer.flush();

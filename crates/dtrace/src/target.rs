@@ -23,8 +23,13 @@ impl Targets {
         let mut t = Targets::default();
         for cmd in &inv.commands {
             let argv: Vec<String> = cmd.split_whitespace().map(str::to_string).collect();
-            let child = process::spawn_held(&argv)
-                .map_err(|e| format!("failed to execute {}: {}", argv.first().map_or("", |s| s.as_str()), crate::report::errno_text(&e)))?;
+            let child = process::spawn_held(&argv).map_err(|e| {
+                format!(
+                    "failed to execute {}: {}",
+                    argv.first().map_or("", |s| s.as_str()),
+                    crate::report::errno_text(&e)
+                )
+            })?;
             let pid = child.pid();
             let pidfd = process::pidfd_open(pid).ok();
             t.list.push(Target {
@@ -44,8 +49,12 @@ impl Targets {
             if !process::process_exists(pid) {
                 return Err(format!("failed to grab pid {pid}: No such process"));
             }
-            let pidfd = process::pidfd_open(pid)
-                .map_err(|e| format!("failed to grab pid {pid}: {}", crate::report::errno_text(&e)))?;
+            let pidfd = process::pidfd_open(pid).map_err(|e| {
+                format!(
+                    "failed to grab pid {pid}: {}",
+                    crate::report::errno_text(&e)
+                )
+            })?;
             t.list.push(Target {
                 pid,
                 child: None,
@@ -112,7 +121,10 @@ impl Targets {
             if let Ok(status) = c.wait() {
                 use std::os::unix::process::ExitStatusExt;
                 if let Some(sig) = status.signal() {
-                    return Some(format!("pid {pid} terminated by {}", process::signal_name(sig)));
+                    return Some(format!(
+                        "pid {pid} terminated by {}",
+                        process::signal_name(sig)
+                    ));
                 }
                 if let Some(code) = status.code() {
                     if code != 0 {

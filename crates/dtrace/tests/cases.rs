@@ -171,7 +171,10 @@ fn cases() {
             if o.status == 0 {
                 let _ = std::fs::remove_file(dir.join(format!("{name}.status")));
             } else {
-                let _ = std::fs::write(dir.join(format!("{name}.status")), format!("{}\n", o.status));
+                let _ = std::fs::write(
+                    dir.join(format!("{name}.status")),
+                    format!("{}\n", o.status),
+                );
             }
             continue;
         }

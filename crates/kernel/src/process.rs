@@ -289,7 +289,8 @@ pub fn spawn_held(argv: &[String]) -> io::Result<HeldChild> {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: pipe2 returned two fresh descriptors we own.
-    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: after fork the child calls only async-signal-safe functions
     // (close, sigprocmask, read, execv, _exit) on memory prepared before
     // the fork; it never returns into Rust code.

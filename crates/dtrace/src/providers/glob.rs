@@ -8,7 +8,9 @@
 /// Whether `pattern` contains glob characters (a literal field can be
 /// looked up directly instead of scanning).
 pub fn is_glob(pattern: &str) -> bool {
-    pattern.bytes().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
+    pattern
+        .bytes()
+        .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
 }
 
 /// Matches `text` against `pattern`. An empty pattern matches everything.

@@ -89,21 +89,52 @@ impl Catalog {
         c.add("dtrace", "", "", "END", ProbeKind::End);
         c.add("dtrace", "", "", "ERROR", ProbeKind::Error);
         for &hz in PROFILE_RATES {
-            c.add("profile", "", "", &format!("profile-{hz}"), ProbeKind::Profile(1_000_000_000 / hz));
+            c.add(
+                "profile",
+                "",
+                "",
+                &format!("profile-{hz}"),
+                ProbeKind::Profile(1_000_000_000 / hz),
+            );
         }
         for &hz in TICK_RATES {
-            c.add("profile", "", "", &format!("tick-{hz}"), ProbeKind::Tick(1_000_000_000 / hz));
+            c.add(
+                "profile",
+                "",
+                "",
+                &format!("tick-{hz}"),
+                ProbeKind::Tick(1_000_000_000 / hz),
+            );
         }
         let mut sorted: Vec<&Syscall> = syscalls.iter().collect();
         sorted.sort_by(|a, b| a.name.cmp(&b.name));
         for s in sorted {
-            c.add("syscall", "", &s.name, "entry", ProbeKind::SyscallEntry(s.nr));
-            c.add("syscall", "", &s.name, "return", ProbeKind::SyscallReturn(s.nr));
+            c.add(
+                "syscall",
+                "",
+                &s.name,
+                "entry",
+                ProbeKind::SyscallEntry(s.nr),
+            );
+            c.add(
+                "syscall",
+                "",
+                &s.name,
+                "return",
+                ProbeKind::SyscallReturn(s.nr),
+            );
         }
         c
     }
 
-    fn add(&mut self, provider: &str, module: &str, function: &str, name: &str, kind: ProbeKind) -> u32 {
+    fn add(
+        &mut self,
+        provider: &str,
+        module: &str,
+        function: &str,
+        name: &str,
+        kind: ProbeKind,
+    ) -> u32 {
         let id = self.probes.len() as u32 + 1;
         self.probes.push(Probe {
             id,
@@ -202,8 +233,18 @@ impl Catalog {
             };
             let test_run_args = ContextLayout::RawArgs { first: 1, count: 0 };
             match p.kind {
-                ProbeKind::Begin => groups.push(single("dt_begin", ProgKind::RawTracepoint, test_run_args, RunsIn::Begin)),
-                ProbeKind::End => groups.push(single("dt_end", ProgKind::RawTracepoint, test_run_args, RunsIn::End)),
+                ProbeKind::Begin => groups.push(single(
+                    "dt_begin",
+                    ProgKind::RawTracepoint,
+                    test_run_args,
+                    RunsIn::Begin,
+                )),
+                ProbeKind::End => groups.push(single(
+                    "dt_end",
+                    ProgKind::RawTracepoint,
+                    test_run_args,
+                    RunsIn::End,
+                )),
                 ProbeKind::Error => {}
                 ProbeKind::SyscallEntry(nr) => {
                     entries.0.push(id);
@@ -266,7 +307,9 @@ pub fn parse_profile_name(name: &str) -> Option<ProbeKind> {
     } else {
         return None;
     };
-    let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let split = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     let (num, unit) = rest.split_at(split);
     let n: u64 = num.parse().ok().filter(|&n| n > 0)?;
     let ns = match unit {
@@ -340,10 +383,22 @@ mod tests {
 
     #[test]
     fn profile_names() {
-        assert_eq!(parse_profile_name("profile-97"), Some(ProbeKind::Profile(1_000_000_000 / 97)));
-        assert_eq!(parse_profile_name("tick-1sec"), Some(ProbeKind::Tick(1_000_000_000)));
-        assert_eq!(parse_profile_name("tick-10ms"), Some(ProbeKind::Tick(10_000_000)));
-        assert_eq!(parse_profile_name("profile-1ns"), Some(ProbeKind::Profile(200_000)));
+        assert_eq!(
+            parse_profile_name("profile-97"),
+            Some(ProbeKind::Profile(1_000_000_000 / 97))
+        );
+        assert_eq!(
+            parse_profile_name("tick-1sec"),
+            Some(ProbeKind::Tick(1_000_000_000))
+        );
+        assert_eq!(
+            parse_profile_name("tick-10ms"),
+            Some(ProbeKind::Tick(10_000_000))
+        );
+        assert_eq!(
+            parse_profile_name("profile-1ns"),
+            Some(ProbeKind::Profile(200_000))
+        );
         assert_eq!(parse_profile_name("tick-"), None);
     }
 }

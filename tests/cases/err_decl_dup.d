@@ -1,0 +1,1 @@
+int x; char x; BEGIN { exit(0); }

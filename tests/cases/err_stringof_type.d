@@ -1,0 +1,1 @@
+BEGIN { x = stringof(curthread->pid, 1); }
