@@ -5,8 +5,8 @@
  *
  *   trigger getppid N          getppid() N times
  *   trigger badopen            open("/nonexistent/dtrace-test", O_RDONLY): ENOENT
- *   trigger write TEXT         write(1, TEXT, strlen(TEXT))
- *   trigger args               syscall(SYS_getpid) then lseek(-1, 1234, SEEK_CUR): EBADF
+ *   trigger write TEXT         write(fd, TEXT, strlen(TEXT)) to /dev/null
+ *   trigger args               lseek(-1, 1234, SEEK_CUR): EBADF, then getppid()
  *   trigger sleep MS           nanosleep for MS milliseconds
  *   trigger exit N             exit with status N
  */
@@ -30,10 +30,12 @@ int main(int argc, char **argv)
 		if (open("/nonexistent/dtrace-test", O_RDONLY) >= 0)
 			return 1;
 	} else if (strcmp(cmd, "write") == 0) {
-		if (write(1, arg, strlen(arg)) < 0)
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd < 0 || write(fd, arg, strlen(arg)) < 0)
 			return 1;
 	} else if (strcmp(cmd, "args") == 0) {
 		(void) lseek(-1, 1234, SEEK_CUR);
+		(void) getppid();
 	} else if (strcmp(cmd, "sleep") == 0) {
 		struct timespec ts = { atoi(arg) / 1000, (atoi(arg) % 1000) * 1000000L };
 		nanosleep(&ts, NULL);

@@ -19,7 +19,7 @@ use dtrace_compiler::object::Object;
 use dtrace_compiler::sema::{self, CheckOptions};
 use dtrace_syntax::ast::{Item, Program};
 use dtrace_syntax::diag::Diag;
-use dtrace_syntax::source::{Origin, Source, SpecKind};
+use dtrace_syntax::source::{Origin, Source};
 use dtrace_syntax::{Macros, ParseOptions, TypeNames};
 use std::collections::HashMap;
 
@@ -70,6 +70,12 @@ pub fn run(inv: Invocation) -> u8 {
     if inv.programs.is_empty() && !inv.list {
         report::usage(None);
         return 2;
+    }
+    // Like dtrace(1) opening its device: without the privileges to trace,
+    // nothing else is worth doing.
+    if let Err(missing) = dtrace_kernel::privilege::check_tracing_privileges() {
+        report::fatal(&format!("failed to initialize dtrace: {missing}"));
+        return 1;
     }
     let mut opts = Options::default();
     for (k, v) in &inv.options {
@@ -425,13 +431,3 @@ mod tests {
     }
 }
 
-#[allow(dead_code)]
-fn spec_kind_name(k: SpecKind) -> &'static str {
-    match k {
-        SpecKind::Name => "name",
-        SpecKind::Provider => "provider",
-        SpecKind::Module => "module",
-        SpecKind::Function => "function",
-        SpecKind::Id => "id",
-    }
-}

@@ -62,9 +62,6 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
         options,
         catalog,
     } = c;
-    if let Err(missing) = dtrace_kernel::privilege::check_tracing_privileges() {
-        return Err(format!("failed to initialize dtrace: {missing}"));
-    }
     let _ = dtrace_kernel::privilege::raise_memlock_limit();
     if object.needs_destructive && !options.destructive {
         return Err("could not enable tracing: Destructive actions not allowed".into());

@@ -9,7 +9,8 @@
 //!   name the script as written), `$TRIGGER` the test program built from
 //!   `tests/support/trigger.c`;
 //! * `NAME.out`: the expected stdout;
-//! * `NAME.err`, optional: the expected stderr (empty when absent);
+//! * `NAME.err`, optional: the expected stderr (empty when absent), where
+//!   process ids are written `pid PID`;
 //! * `NAME.status`, optional: the expected exit status (0 when absent).
 //!
 //! Every case runs pinned to CPU 0 so the CPU column is the same on every
@@ -115,6 +116,25 @@ fn kernel_available(trigger: &Path) -> Result<(), String> {
     }
 }
 
+/// Process ids differ from run to run: `pid 1234` in stderr is compared as
+/// `pid PID`.
+fn normalize_pids(b: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(b);
+    let mut out = String::with_capacity(text.len());
+    let mut rest: &str = &text;
+    while let Some(i) = rest.find("pid ") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str("PID");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
 fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -155,7 +175,8 @@ fn cases() {
             .map(|b| show(&b).trim().to_string())
             .unwrap_or_else(|| "$DTRACE -s $SCRIPT".into());
         let script = format!("{name}.d");
-        let o = run_shell(&cmd, &script, &trigger, Duration::from_secs(60));
+        let mut o = run_shell(&cmd, &script, &trigger, Duration::from_secs(60));
+        o.stderr = normalize_pids(&o.stderr);
         let want_out = read("out").unwrap_or_default();
         let want_err = read("err").unwrap_or_default();
         let want_status: i32 = read("status")

@@ -288,12 +288,17 @@ impl Gen<'_> {
                 for i in 2..10u32 {
                     self.emit(Insn::store_imm(BPF_DW, R9, (args + 8 * i) as i16, 0));
                 }
-                // errno: the negated return value of a failed syscall.
+                // A failed syscall returns -errno in the kernel; DTrace
+                // shows what the program sees: arg0 = arg1 = -1 and the
+                // error number in `errno`.
                 let ok = self.new_label();
                 self.a.jmp_imm(Cond::Sge, R1, 0, ok);
                 self.a.jmp_imm(Cond::Slt, R1, -4095, ok);
                 self.emit(Insn::alu64_imm(Alu::Neg, R1, 0));
                 self.emit(Insn::store_reg(BPF_DW, R9, scratch::ERRNO as i16, R1));
+                self.emit(Insn::mov64_imm(R1, -1));
+                self.emit(Insn::store_reg(BPF_DW, R9, args as i16, R1));
+                self.emit(Insn::store_reg(BPF_DW, R9, (args + 8) as i16, R1));
                 self.a.bind(ok);
             }
             ContextLayout::ProfileRegs => {

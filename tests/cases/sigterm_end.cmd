@@ -1,0 +1,1 @@
+$DTRACE -s $SCRIPT & sleep 0.5; kill -TERM $!; wait $!

@@ -1,0 +1,3 @@
+#pragma D option quiet
+BEGIN { printf("start\n"); }
+END { printf("end\n"); }
