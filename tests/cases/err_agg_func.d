@@ -1,1 +1,1 @@
-BEGIN { @a = nosuch(1); }
+BEGIN { @a = 1; }

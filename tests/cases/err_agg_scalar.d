@@ -1,1 +1,1 @@
-BEGIN { x = count(); }
+BEGIN { @a = sum("x"); }

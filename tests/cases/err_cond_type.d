@@ -1,1 +1,1 @@
-BEGIN { x = 1 ? "a" : 2; }
+BEGIN { x = pid ? "a" : 2; }

@@ -1,1 +1,1 @@
-BEGIN /"abc" == 1/ { }
+BEGIN /execname/ { exit(0); }

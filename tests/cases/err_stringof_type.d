@@ -1,1 +1,1 @@
-BEGIN { x = stringof(curthread->pid, 1); }
+BEGIN { x = stringof(*curthread); }

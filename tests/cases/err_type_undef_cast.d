@@ -1,1 +1,1 @@
-BEGIN { x = (struct nosuch *)0; }
+BEGIN { x = (struct nosuch)0; }

@@ -60,6 +60,11 @@ pub enum TypeDef {
         params: Vec<TypeId>,
         varargs: bool,
     },
+    /// DTrace's `<DYN>` type: the value of something that is not data, such
+    /// as an aggregation or an aggregating function's result. It has no
+    /// size, is compatible with nothing, and messages name it by the kind
+    /// of identifier it came from (`aggregation`, `aggregating function`).
+    Dynamic(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +139,12 @@ pub struct Builtins {
     pub gid_t: TypeId,
     pub processorid_t: TypeId,
     pub uint_t: TypeId,
+    pub ptrdiff_t: TypeId,
+    /// `<DYN>` as an aggregation reference (`@a` used as a value).
+    pub dyn_aggregation: TypeId,
+    /// `<DYN>` as the result of an aggregating function (`count()` used as a
+    /// value).
+    pub dyn_aggfunc: TypeId,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +214,9 @@ impl TypeTable {
                 gid_t: TypeId(0),
                 processorid_t: TypeId(0),
                 uint_t: TypeId(0),
+                ptrdiff_t: TypeId(0),
+                dyn_aggregation: TypeId(0),
+                dyn_aggfunc: TypeId(0),
             },
         };
         let int = |t: &mut TypeTable, name, size, signed, is_char| {
@@ -245,16 +259,17 @@ impl TypeTable {
         let _ = int8;
         td(&mut t, "int16_t", short);
         let int32 = td(&mut t, "int32_t", int_);
-        let int64 = td(&mut t, "int64_t", longlong);
+        // LP64: the 64-bit fixed-width types are `long`, as in illumos.
+        let int64 = td(&mut t, "int64_t", long);
         let uint8 = td(&mut t, "uint8_t", uchar);
         let uint16 = td(&mut t, "uint16_t", ushort);
         let uint32 = td(&mut t, "uint32_t", uint);
-        let uint64 = td(&mut t, "uint64_t", ulonglong);
+        let uint64 = td(&mut t, "uint64_t", ulong);
         td(&mut t, "intptr_t", long);
         let uintptr = td(&mut t, "uintptr_t", ulong);
         let size_t = td(&mut t, "size_t", ulong);
         td(&mut t, "ssize_t", long);
-        td(&mut t, "ptrdiff_t", long);
+        let ptrdiff_t = td(&mut t, "ptrdiff_t", long);
         td(&mut t, "uchar_t", uchar);
         td(&mut t, "ushort_t", ushort);
         let uint_t = td(&mut t, "uint_t", uint);
@@ -283,6 +298,8 @@ impl TypeTable {
         td(&mut t, "caddr_t", char_ptr);
         td(&mut t, "time_t", long);
         td(&mut t, "clock_t", long);
+        let dyn_aggregation = t.add(TypeDef::Dynamic("aggregation"));
+        let dyn_aggfunc = t.add(TypeDef::Dynamic("aggregating function"));
         t.builtins = Builtins {
             void,
             char,
@@ -316,6 +333,9 @@ impl TypeTable {
             gid_t,
             processorid_t,
             uint_t,
+            ptrdiff_t,
+            dyn_aggregation,
+            dyn_aggfunc,
         };
         t
     }
@@ -389,9 +409,7 @@ impl TypeTable {
     pub fn is_const(&self, mut id: TypeId) -> bool {
         loop {
             match self.def(id) {
-                TypeDef::Qualified {
-                    is_const: true, ..
-                } => return true,
+                TypeDef::Qualified { is_const: true, .. } => return true,
                 TypeDef::Typedef { target, .. } | TypeDef::Qualified { target, .. } => id = *target,
                 _ => return false,
             }
@@ -459,7 +477,7 @@ impl TypeTable {
     /// Size in bytes; `strsize` for strings; 0 for void and functions.
     pub fn size_of(&self, id: TypeId, strsize: u64) -> u64 {
         match self.kind(id) {
-            TypeDef::Void | TypeDef::Function { .. } => 0,
+            TypeDef::Void | TypeDef::Function { .. } | TypeDef::Dynamic(_) => 0,
             TypeDef::Int { size, .. } | TypeDef::Float { size, .. } => *size as u64,
             TypeDef::String => strsize,
             TypeDef::Pointer { .. } => 8,
@@ -506,10 +524,10 @@ impl TypeTable {
             if m.name == name {
                 return Some((m.ty, m.bit_offset, m.bit_size));
             }
-            if m.name.is_empty() {
-                if let Some((t, off, bits)) = self.find_member(m.ty, name) {
-                    return Some((t, m.bit_offset + off, bits));
-                }
+            if m.name.is_empty()
+                && let Some((t, off, bits)) = self.find_member(m.ty, name)
+            {
+                return Some((t, m.bit_offset + off, bits));
             }
         }
         None
@@ -564,37 +582,120 @@ impl TypeTable {
                 let ps: Vec<String> = params.iter().map(|p| self.name(*p)).collect();
                 format!("{} (*)({})", self.name(*ret), ps.join(", "))
             }
+            TypeDef::Dynamic(kind) => (*kind).into(),
         }
     }
 
-    /// C's integer promotion: types narrower than `int` become `int`.
-    pub fn promote(&self, id: TypeId) -> TypeId {
+    pub fn is_dynamic(&self, id: TypeId) -> bool {
+        matches!(self.kind(id), TypeDef::Dynamic(_))
+    }
+
+    /// An integer type's rank for D's usual arithmetic conversions: its
+    /// width in bits, plus one if it is unsigned. Enums count as `int`.
+    fn int_rank(&self, id: TypeId) -> u32 {
         match self.kind(id) {
-            TypeDef::Int { size, .. } if *size < 4 => self.builtins.int,
-            TypeDef::Enum(_) => self.builtins.int,
-            _ => id,
+            TypeDef::Int { size, signed, .. } => size * 8 + u32::from(!signed),
+            _ => 32,
         }
     }
 
-    /// C's usual arithmetic conversions for two integer operands: the
-    /// result type of `a op b`.
+    /// D's usual arithmetic conversions for two integer operands: the type
+    /// of `a op b`. Unlike C there are no integer promotions (`char + char`
+    /// is `char`): the operand of higher rank wins; of two types of equal
+    /// rank, the one whose underlying type was defined later wins (DTrace
+    /// compares CTF type ids), and the left one if both are the same type.
+    /// The winner keeps its name as written (`pid_t`, not `int`); an enum
+    /// operand takes part as `int`.
     pub fn arith_result(&self, a: TypeId, b: TypeId) -> TypeId {
-        let (a, b) = (self.promote(a), self.promote(b));
-        let (sa, ua) = (self.size_of(a, 0), !self.is_signed(a));
-        let (sb, ub) = (self.size_of(b, 0), !self.is_signed(b));
-        if self.resolve(a) == self.resolve(b) {
-            return a;
+        let as_int = |t: TypeId| {
+            if matches!(self.kind(t), TypeDef::Enum(_)) {
+                self.builtins.int
+            } else {
+                t
+            }
+        };
+        let (a, b) = (as_int(a), as_int(b));
+        let (ra, rb) = (self.int_rank(a), self.int_rank(b));
+        if ra != rb {
+            return if ra > rb { a } else { b };
         }
-        if ua == ub {
-            return if sa >= sb { a } else { b };
-        }
-        let (u, us, s, ss) = if ua { (a, sa, b, sb) } else { (b, sb, a, sa) };
-        if us >= ss {
-            u
+        if self.resolve(a) < self.resolve(b) {
+            b
         } else {
-            // The signed type is wider and can hold every value of the
-            // unsigned one.
-            s
+            a
+        }
+    }
+
+    /// The type of an integer constant (`dt_node_int`): the first type of
+    /// `int, unsigned int, long, unsigned long, long long, unsigned long
+    /// long` that can hold `value`, starting at the entry the suffix names
+    /// (one step per `u`, two per `l`) and skipping the unsigned entries for
+    /// decimal constants and `u`-suffixed ones. `None` when no type can hold
+    /// it, which DTrace reports as `D_INT_OFLOW`: a decimal constant above
+    /// `INT64_MAX` has no type unless it is written in hex or with `u`.
+    pub fn int_literal_type(
+        &self,
+        value: u64,
+        unsigned: bool,
+        longs: u8,
+        decimal: bool,
+    ) -> Option<TypeId> {
+        let b = &self.builtins;
+        let table = [
+            (b.int, i32::MAX as u64),
+            (b.uint, u32::MAX as u64),
+            (b.long, i64::MAX as u64),
+            (b.ulong, u64::MAX),
+            (b.longlong, i64::MAX as u64),
+            (b.ulonglong, u64::MAX),
+        ];
+        let start = usize::from(unsigned) + 2 * usize::from(longs.min(2));
+        let step = if decimal || unsigned { 2 } else { 1 };
+        table
+            .iter()
+            .skip(start)
+            .step_by(step)
+            .find(|(_, limit)| value <= *limit)
+            .map(|(t, _)| *t)
+    }
+
+    /// Whether two types are the same type as far as D cares (CTF's
+    /// `ctf_type_compat`): typedefs and qualifiers are looked through,
+    /// integers and floats match by encoding, pointers and arrays by their
+    /// element types, structs, unions and enums by kind and tag.
+    pub fn compatible(&self, a: TypeId, b: TypeId) -> bool {
+        let (ra, rb) = (self.resolve(a), self.resolve(b));
+        if ra == rb {
+            return true;
+        }
+        match (self.def(ra), self.def(rb)) {
+            (
+                TypeDef::Int {
+                    size: sa,
+                    signed: ga,
+                    is_char: ca,
+                    ..
+                },
+                TypeDef::Int {
+                    size: sb,
+                    signed: gb,
+                    is_char: cb,
+                    ..
+                },
+            ) => sa == sb && ga == gb && ca == cb,
+            (TypeDef::Float { size: sa, .. }, TypeDef::Float { size: sb, .. }) => sa == sb,
+            (TypeDef::Void, TypeDef::Void) | (TypeDef::String, TypeDef::String) => true,
+            (TypeDef::Pointer { target: ta, .. }, TypeDef::Pointer { target: tb, .. }) => {
+                self.compatible(*ta, *tb)
+            }
+            (TypeDef::Array { elem: ea, len: la }, TypeDef::Array { elem: eb, len: lb }) => {
+                la == lb && self.compatible(*ea, *eb)
+            }
+            (TypeDef::Struct(x), TypeDef::Struct(y)) => {
+                x.is_union == y.is_union && x.name.is_some() && x.name == y.name
+            }
+            (TypeDef::Enum(x), TypeDef::Enum(y)) => x.name.is_some() && x.name == y.name,
+            _ => false,
         }
     }
 }
@@ -604,14 +705,116 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arithmetic_conversions_follow_c() {
+    fn arithmetic_conversions_have_no_integer_promotions() {
         let t = TypeTable::new();
         let b = t.builtins;
-        assert_eq!(t.arith_result(b.char, b.short), b.int);
+        // Narrow operands keep their type.
+        assert_eq!(t.arith_result(b.char, b.char), b.char);
+        assert_eq!(t.arith_result(b.short, b.short), b.short);
+        assert_eq!(t.arith_result(b.char, b.short), b.short);
+        // Higher rank wins; unsigned outranks signed of the same width.
         assert_eq!(t.arith_result(b.int, b.uint), b.uint);
+        assert_eq!(t.arith_result(b.uint, b.int), b.uint);
         assert_eq!(t.arith_result(b.int, b.long), b.long);
         assert_eq!(t.arith_result(b.uint, b.long), b.long);
         assert_eq!(t.arith_result(b.ulong, b.long), b.ulong);
+        assert_eq!(t.arith_result(b.uchar, b.short), b.short);
+        // Equal rank: the later-defined type wins, whichever side it is on.
+        assert_eq!(t.arith_result(b.long, b.longlong), b.longlong);
+        assert_eq!(t.arith_result(b.longlong, b.long), b.longlong);
+        assert_eq!(t.arith_result(b.char, b.schar), b.schar);
+        // The same underlying type: the left operand's name is kept.
+        assert_eq!(t.arith_result(b.int64, b.long), b.int64);
+        assert_eq!(t.arith_result(b.long, b.int64), b.long);
+        assert_eq!(t.arith_result(b.pid_t, b.int), b.pid_t);
+    }
+
+    #[test]
+    fn enums_convert_as_int() {
+        let mut t = TypeTable::new();
+        let b = t.builtins;
+        let e = t.add(TypeDef::Enum(EnumDef {
+            name: Some("e".into()),
+            size: 4,
+            values: vec![("A".into(), 0)],
+        }));
+        assert_eq!(t.arith_result(e, e), b.int);
+        assert_eq!(t.arith_result(e, b.char), b.int);
+        assert_eq!(t.arith_result(e, b.uint), b.uint);
+    }
+
+    #[test]
+    fn integer_constants_take_the_first_type_that_fits() {
+        let t = TypeTable::new();
+        let b = t.builtins;
+        let dec = |v: u64| t.int_literal_type(v, false, 0, true);
+        let hex = |v: u64| t.int_literal_type(v, false, 0, false);
+        // Unsuffixed decimal: int, long, long long; never unsigned.
+        assert_eq!(dec(0x7fff_ffff), Some(b.int));
+        assert_eq!(dec(0x8000_0000), Some(b.long));
+        assert_eq!(dec(i64::MAX as u64), Some(b.long));
+        assert_eq!(dec(i64::MAX as u64 + 1), None);
+        assert_eq!(dec(u64::MAX), None);
+        // Unsuffixed hex or octal: every type in order.
+        assert_eq!(hex(0x7fff_ffff), Some(b.int));
+        assert_eq!(hex(0x8000_0000), Some(b.uint));
+        assert_eq!(hex(0x1_0000_0000), Some(b.long));
+        assert_eq!(hex(0x8000_0000_0000_0000), Some(b.ulong));
+        // Suffixes pick the starting entry.
+        assert_eq!(t.int_literal_type(1, true, 0, true), Some(b.uint));
+        assert_eq!(t.int_literal_type(1 << 32, true, 0, false), Some(b.ulong));
+        assert_eq!(t.int_literal_type(u64::MAX, true, 0, true), Some(b.ulong));
+        assert_eq!(t.int_literal_type(1, false, 1, true), Some(b.long));
+        assert_eq!(t.int_literal_type(u64::MAX, false, 1, true), None);
+        assert_eq!(t.int_literal_type(u64::MAX, false, 1, false), Some(b.ulong));
+        assert_eq!(t.int_literal_type(1, true, 1, false), Some(b.ulong));
+        assert_eq!(t.int_literal_type(1, false, 2, true), Some(b.longlong));
+        assert_eq!(
+            t.int_literal_type(u64::MAX, false, 2, false),
+            Some(b.ulonglong)
+        );
+        assert_eq!(t.int_literal_type(1, true, 2, true), Some(b.ulonglong));
+    }
+
+    #[test]
+    fn fixed_width_typedefs_follow_lp64() {
+        let t = TypeTable::new();
+        let b = t.builtins;
+        assert_eq!(t.resolve(b.int64), b.long);
+        assert_eq!(t.resolve(b.uint64), b.ulong);
+        assert_eq!(t.resolve(b.size_t), b.ulong);
+        assert_eq!(t.resolve(b.ptrdiff_t), b.long);
+        assert_eq!(t.resolve(b.pid_t), b.int);
+    }
+
+    #[test]
+    fn compatibility_looks_through_typedefs_and_qualifiers() {
+        let mut t = TypeTable::new();
+        let b = t.builtins;
+        let cchar = t.add(TypeDef::Qualified {
+            target: b.char,
+            is_const: true,
+            is_volatile: false,
+        });
+        let cchar_ptr = t.pointer_to(cchar, false);
+        assert!(t.compatible(cchar_ptr, b.char_ptr));
+        assert!(t.compatible(b.int64, b.long));
+        // `long` and `long long` have the same encoding.
+        assert!(t.compatible(b.long, b.longlong));
+        assert!(!t.compatible(b.int, b.uint));
+        assert!(!t.compatible(b.char_ptr, b.void_ptr));
+    }
+
+    #[test]
+    fn dynamic_types_are_named_by_kind() {
+        let t = TypeTable::new();
+        let b = t.builtins;
+        assert_eq!(t.name(b.dyn_aggregation), "aggregation");
+        assert_eq!(t.name(b.dyn_aggfunc), "aggregating function");
+        assert!(t.is_dynamic(b.dyn_aggfunc));
+        assert!(!t.is_void(b.dyn_aggfunc));
+        assert!(!t.is_scalar(b.dyn_aggfunc));
+        assert_eq!(t.size_of(b.dyn_aggfunc, 256), 0);
     }
 
     #[test]

@@ -4,22 +4,27 @@
 //! A record is decoded with the object's description of its clause (the
 //! `RecordLayout`), action by action in the order the `present` mask says
 //! they ran, and handed to the output crate, which owns every byte of
-//! formatting. Aggregations live in per-CPU BPF maps; a snapshot merges the
-//! CPUs' copies. Their values are stored as `[updates, data...]` (the
-//! update count tells an untouched CPU copy from a real zero); the consumer
-//! converts them to the output crate's layouts.
+//! formatting. Aggregations are read from the kernel when a record or the
+//! end of the session needs them (see [`aggregations`]).
+//!
+//! The consumer keeps its own copy of the options: `setopt()` changes the
+//! dynamic ones (quiet, the `agg*` display options, ...) while tracing, as
+//! in DTrace.
 
-use crate::options::Options;
+mod aggregations;
+
+use crate::options::{OptError, Options};
 use crate::providers::Catalog;
+use aggregations::{AggStore, agg_options};
 use dtrace_compiler::object::{DataItem, Fault, Object, RecAction, ValueKind};
-use dtrace_compiler::tir::{AggFunc as TAggFunc, AggId};
-use dtrace_kernel::{Map, RingBuf, UpdateMode};
-use dtrace_output::aggregate::{self, AggEntry, AggOptions, Aggregation};
+use dtrace_kernel::RingBuf;
+use dtrace_output::aggregate::{self, Aggregation};
 use dtrace_output::printf::{self, Format};
 use dtrace_output::trace::{self, TraceOptions};
-use dtrace_output::{AggFunc, FormatContext, Llquantize, Lquantize, Value};
-use std::collections::{HashMap, HashSet};
+use dtrace_output::{FormatContext, Value};
 use std::io::Write;
+
+pub use aggregations::KernelAggs;
 
 /// Resolves what the formatter asks about the system.
 struct Context {
@@ -30,72 +35,6 @@ impl FormatContext for Context {
     fn target_pid(&self) -> u64 {
         self.target
     }
-}
-
-/// The aggregation maps, by aggregation id.
-pub struct KernelAggs<'a> {
-    maps: Vec<Option<&'a Map>>,
-}
-
-impl<'a> KernelAggs<'a> {
-    pub fn new(object: &Object, maps: &'a [Map]) -> KernelAggs<'a> {
-        KernelAggs {
-            maps: object.aggs.iter().map(|a| maps.get(a.map)).collect(),
-        }
-    }
-}
-
-/// The function as the output crate knows it.
-fn output_func(f: TAggFunc) -> AggFunc {
-    match f {
-        TAggFunc::Count => AggFunc::Count,
-        TAggFunc::Sum => AggFunc::Sum,
-        TAggFunc::Avg => AggFunc::Avg,
-        TAggFunc::Min => AggFunc::Min,
-        TAggFunc::Max => AggFunc::Max,
-        TAggFunc::Stddev => AggFunc::Stddev,
-        TAggFunc::Quantize => AggFunc::Quantize,
-        TAggFunc::Lquantize { base, step, levels } => {
-            let limit = base + step * levels as i64;
-            Lquantize::new(base as i32, limit as i32, step as u16)
-                .map_or(AggFunc::Quantize, AggFunc::Lquantize)
-        }
-        TAggFunc::Llquantize {
-            factor,
-            low,
-            high,
-            nsteps,
-        } => Llquantize::new(factor, low, high, nsteps)
-            .map_or(AggFunc::Quantize, AggFunc::Llquantize),
-    }
-}
-
-/// One CPU's `[updates, data...]` in the output crate's layout, or `None`
-/// if that CPU never updated the value.
-fn convert(f: &AggFunc, raw: &[i64]) -> Option<Vec<i64>> {
-    let updates = *raw.first()?;
-    if updates == 0 {
-        return None;
-    }
-    let data = &raw[1..];
-    let word = |i: usize| data.get(i).copied().unwrap_or(0);
-    let mut v = match f {
-        AggFunc::Count => vec![updates],
-        AggFunc::Sum => vec![word(0)],
-        AggFunc::Min | AggFunc::Max => vec![word(0), updates],
-        AggFunc::Avg => vec![updates, word(0)],
-        AggFunc::Stddev => vec![updates, word(0), word(1), word(2)],
-        _ => data.to_vec(),
-    };
-    v.resize(f.words(), 0);
-    Some(v)
-}
-
-fn words_of(bytes: &[u8]) -> Vec<i64> {
-    bytes
-        .chunks_exact(8)
-        .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect()
 }
 
 fn read_u32(d: &[u8], off: usize) -> u32 {
@@ -111,16 +50,15 @@ fn read_u64(d: &[u8], off: usize) -> u64 {
 pub struct Consumer<'a> {
     object: &'a Object,
     catalog: &'a Catalog,
-    options: &'a Options,
+    /// The options as they stand now (`setopt()` changes them).
+    opts: Options,
     out: Box<dyn Write>,
     buf: Vec<u8>,
-    aggs: KernelAggs<'a>,
+    aggs: AggStore<KernelAggs<'a>>,
     ctx: Context,
     formats: Vec<Option<Format>>,
     heading_printed: bool,
     exit_status: Option<u8>,
-    printed: HashSet<AggId>,
-    normal: HashMap<AggId, u64>,
 }
 
 impl<'a> Consumer<'a> {
@@ -135,10 +73,10 @@ impl<'a> Consumer<'a> {
         Consumer {
             object,
             catalog,
-            options,
+            opts: options.clone(),
             out,
             buf: Vec::with_capacity(1 << 16),
-            aggs,
+            aggs: AggStore::new(&object.aggs, aggs),
             ctx: Context { target },
             formats: object
                 .formats
@@ -153,8 +91,6 @@ impl<'a> Consumer<'a> {
                 .collect(),
             heading_printed: false,
             exit_status: None,
-            printed: HashSet::new(),
-            normal: HashMap::new(),
         }
     }
 
@@ -242,8 +178,7 @@ impl<'a> Consumer<'a> {
         let Some(layout) = self.object.clauses.get(desc.clause) else {
             return;
         };
-        let quiet = self.options.quiet;
-        if !quiet {
+        if !self.opts.quiet {
             if !self.heading_printed {
                 if let Some(h) = dtrace_output::probe::heading(false, false) {
                     self.buf.extend_from_slice(h.as_bytes());
@@ -261,22 +196,23 @@ impl<'a> Consumer<'a> {
             if i < 64 && present & (1 << i) == 0 {
                 continue;
             }
-            self.action(rec, action);
+            self.action(rec, action, epid);
         }
-        if !quiet {
+        // `setopt("quiet")` in this very clause already counts.
+        if !self.opts.quiet {
             self.buf.push(b'\n');
         }
     }
 
-    fn action(&mut self, rec: &[u8], action: &RecAction) {
+    fn action(&mut self, rec: &[u8], action: &RecAction, epid: u32) {
         match action {
             RecAction::Default => {}
             RecAction::Trace(item) => {
                 let v = self.value(rec, item);
                 let opts = TraceOptions {
-                    quiet: self.options.quiet,
-                    raw_bytes: self.options.rawbytes,
-                    stack_indent: self.options.stackindent as usize,
+                    quiet: self.opts.quiet,
+                    raw_bytes: self.opts.rawbytes,
+                    stack_indent: self.opts.stackindent as usize,
                 };
                 trace::trace(&mut self.buf, &v, &opts, &self.ctx);
             }
@@ -302,9 +238,9 @@ impl<'a> Consumer<'a> {
                 }
             }
             RecAction::Printa { format, aggs } => {
-                let snaps: Vec<Aggregation> = aggs.iter().map(|&a| self.snapshot(a)).collect();
+                let snaps = self.aggs.for_printa(aggs);
                 let refs: Vec<&Aggregation> = snaps.iter().collect();
-                let opts = self.agg_options();
+                let opts = agg_options(&self.opts);
                 match format.and_then(|f| self.formats.get(f).and_then(|f| f.as_ref())) {
                     Some(f) => {
                         let _ =
@@ -314,26 +250,58 @@ impl<'a> Consumer<'a> {
                         let _ = aggregate::printa(&mut self.buf, &refs, &opts, &self.ctx);
                     }
                 }
-                self.printed.extend(aggs.iter().copied());
             }
             RecAction::Exit(item) => {
                 let v = read_u64(rec, item.offset as usize);
                 self.exit_status = Some(v as u8);
             }
-            RecAction::Clear(agg) => self.clear(*agg),
+            RecAction::Clear(agg) => self.aggs.clear(*agg),
             RecAction::Trunc(agg, n) => {
                 let keep = n.map_or(0, |it| read_u64(rec, it.offset as usize) as i64);
-                self.trunc(*agg, keep);
+                self.aggs.trunc(*agg, keep);
             }
             RecAction::Normalize(agg, item) => {
                 let n = read_u64(rec, item.offset as usize);
-                self.normal.insert(*agg, n.max(1));
+                self.aggs.normalize(*agg, n);
             }
-            RecAction::Denormalize(agg) => {
-                self.normal.remove(agg);
-            }
-            RecAction::Setopt(..) | RecAction::Freopen { .. } | RecAction::Ftruncate => {}
+            RecAction::Denormalize(agg) => self.aggs.normalize(*agg, 1),
+            RecAction::Setopt(name, value) => self.setopt(epid, name, value.as_deref()),
+            RecAction::Freopen { .. } | RecAction::Ftruncate => {}
         }
+    }
+
+    /// `setopt()`: dynamic options change at once; the others cannot
+    /// while tracing, which is reported like DTrace's library errors.
+    fn setopt(&mut self, epid: u32, name: &str, value: Option<&str>) {
+        // A missing value reaches the library as "1".
+        let value = value.unwrap_or("1");
+        let failure = match option_class(name) {
+            OptionClass::Dynamic => match self.opts.set(name, Some(value)) {
+                Ok(()) => None,
+                Err(OptError::Name) => Some("Invalid option name"),
+                Err(OptError::Value) => Some("Invalid value for specified option"),
+            },
+            OptionClass::Static => Some("Operation illegal when tracing is active"),
+            OptionClass::CompileFlag => Some("Invalid value for specified option"),
+            OptionClass::CompileOther => None,
+            OptionClass::Unknown => Some("Invalid option name"),
+        };
+        let Some(why) = failure else { return };
+        let probe = self.object.epids.get(epid as usize).map_or(0, |d| d.probe);
+        let (p, m, f, n) = self.catalog.get(probe).map_or(("", "", "", ""), |p| {
+            (
+                p.provider.as_str(),
+                p.module.as_str(),
+                p.function.as_str(),
+                p.name.as_str(),
+            )
+        });
+        self.flush();
+        // The library's message ends in a newline and the report adds
+        // another, hence the blank line.
+        eprint!(
+            "dtrace: error on enabled probe ID {epid} (ID {probe}: {p}:{m}:{f}:{n}): couldn't set option \"{name}\" to \"{value}\": {why}\n\n"
+        );
     }
 
     fn fault(&mut self, rec: &[u8]) {
@@ -379,174 +347,14 @@ impl<'a> Consumer<'a> {
         );
     }
 
-    fn agg_options(&self) -> AggOptions {
-        let o = self.options;
-        AggOptions {
-            sort_key: o.aggsortkey,
-            sort_key_pos: (o.aggsortkeypos != 0).then_some(o.aggsortkeypos as u64),
-            sort_pos: (o.aggsortpos != 0).then_some(o.aggsortpos as u64),
-            sort_rev: o.aggsortrev,
-            hist: o.agghist,
-            pack: o.aggpack,
-            raw_bytes: o.rawbytes,
-            stack_indent: o.stackindent as usize,
-            ..AggOptions::default()
-        }
-    }
-
-    /// Reads an aggregation from the kernel, merging the CPUs' copies;
-    /// also returns each entry's raw key.
-    fn read_agg(&self, id: AggId) -> (Aggregation, Vec<Vec<u8>>) {
-        let desc = &self.object.aggs[id.0 as usize];
-        let func = output_func(desc.func);
-        let mut agg = Aggregation {
-            id: id.0 + 1,
-            func,
-            entries: Vec::new(),
-        };
-        let mut raw_keys = Vec::new();
-        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else {
-            return (agg, raw_keys);
-        };
-        let normal = self.normal.get(&id).copied().unwrap_or(1);
-        let merge = |value: &[u8]| -> Option<Vec<i64>> {
-            let mut total: Option<Vec<i64>> = None;
-            for cpu in dtrace_kernel::map::split_percpu(value, map.value_size()) {
-                let Some(v) = convert(&func, &words_of(cpu)) else {
-                    continue;
-                };
-                match &mut total {
-                    None => total = Some(v),
-                    Some(t) => func.merge(t, &v),
-                }
-            }
-            total
-        };
-        if desc.has_flag {
-            let mut buf = vec![0u8; map.value_len()];
-            if let Ok(true) = map.lookup(&0u32.to_le_bytes(), &mut buf) {
-                if let Some(data) = merge(&buf) {
-                    let mut e = AggEntry::new(Vec::new(), data);
-                    e.normal = normal;
-                    agg.entries.push(e);
-                    raw_keys.push(0u32.to_le_bytes().to_vec());
-                }
-            }
-            return (agg, raw_keys);
-        }
-        let Ok(entries) = map.entries() else {
-            return (agg, raw_keys);
-        };
-        for (key, value) in entries.iter() {
-            let Some(data) = merge(value) else { continue };
-            let keys = desc
-                .keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| {
-                    let end = desc
-                        .keys
-                        .get(i + 1)
-                        .map_or(key.len(), |n| n.offset as usize);
-                    match k.kind {
-                        ValueKind::Str => {
-                            Value::Bytes(key.get(k.offset as usize..end).unwrap_or(&[]).to_vec())
-                        }
-                        ValueKind::Int { size, signed } => Value::Int {
-                            bits: read_u64(key, k.offset as usize),
-                            size,
-                            signed,
-                        },
-                        ValueKind::Ptr => Value::Int {
-                            bits: read_u64(key, k.offset as usize),
-                            size: 8,
-                            signed: false,
-                        },
-                    }
-                })
-                .collect();
-            let mut e = AggEntry::new(keys, data);
-            e.normal = normal;
-            agg.entries.push(e);
-            raw_keys.push(key.to_vec());
-        }
-        (agg, raw_keys)
-    }
-
-    fn snapshot(&self, id: AggId) -> Aggregation {
-        self.read_agg(id).0
-    }
-
-    /// `clear(@a)`: every value becomes zero; the keys stay. A cleared
-    /// value keeps an update count of one on one CPU so it still prints.
-    fn clear(&mut self, id: AggId) {
-        let desc = &self.object.aggs[id.0 as usize];
-        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else {
-            return;
-        };
-        let (_, keys) = self.read_agg(id);
-        let mut zero = vec![0u8; map.value_len()];
-        // Mark the first CPU's copy as updated so the key survives.
-        if let Some(w) = zero.get_mut(0..8) {
-            w.copy_from_slice(&1u64.to_le_bytes());
-        }
-        if matches!(desc.func, TAggFunc::Count) {
-            // For count() the update count is the value: keep it zero,
-            // and accept that a cleared count() key prints as absent
-            // until it counts again.
-            zero[0..8].copy_from_slice(&0u64.to_le_bytes());
-        }
-        for k in keys {
-            let _ = map.update(&k, &zero, UpdateMode::Exist);
-        }
-    }
-
-    /// `trunc(@a, n)`: keeps the top `n` entries (bottom `-n`), or none.
-    fn trunc(&mut self, id: AggId, keep: i64) {
-        let Some(Some(map)) = self.aggs.maps.get(id.0 as usize) else {
-            return;
-        };
-        let (agg, keys) = self.read_agg(id);
-        let mut order: Vec<usize> = (0..agg.entries.len()).collect();
-        order.sort_by(|&a, &b| agg.func.compare(&agg.entries[a].data, &agg.entries[b].data));
-        let n = order.len();
-        let kept: HashSet<usize> = if keep > 0 {
-            order[n.saturating_sub(keep as usize)..]
-                .iter()
-                .copied()
-                .collect()
-        } else if keep < 0 {
-            order[..(keep.unsigned_abs() as usize).min(n)]
-                .iter()
-                .copied()
-                .collect()
-        } else {
-            HashSet::new()
-        };
-        for (i, k) in keys.iter().enumerate() {
-            if !kept.contains(&i) {
-                if self.object.aggs[id.0 as usize].has_flag {
-                    let zero = vec![0u8; map.value_len()];
-                    let _ = map.update(k, &zero, UpdateMode::Any);
-                } else {
-                    let _ = map.delete(k);
-                }
-            }
-        }
-    }
-
     /// At the end: every aggregation `printa()` did not print.
     pub fn print_remaining_aggregations(&mut self) {
-        let ids: Vec<AggId> = (0..self.object.aggs.len() as u32)
-            .map(AggId)
-            .filter(|id| !self.printed.contains(id))
-            .collect();
-        if ids.is_empty() {
+        let snaps = self.aggs.unprinted();
+        if snaps.is_empty() {
             return;
         }
-        let snaps: Vec<Aggregation> = ids.iter().map(|&a| self.snapshot(a)).collect();
         let refs: Vec<&Aggregation> = snaps.iter().collect();
-        let opts = self.agg_options();
+        let opts = agg_options(&self.opts);
         if aggregate::print_aggregations(&mut self.buf, &refs, &opts, &self.ctx).is_err() {
             self.flush();
             crate::report::fatal(
@@ -554,5 +362,131 @@ impl<'a> Consumer<'a> {
             );
         }
         self.flush();
+    }
+}
+
+/// How `setopt()` treats an option while tracing (DTrace's three option
+/// tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OptionClass {
+    /// Dynamic run-time options: may change while tracing.
+    Dynamic,
+    /// Run-time options fixed once tracing started.
+    Static,
+    /// Compile-time flags, which refuse any value (and `setopt()` always
+    /// passes one).
+    CompileFlag,
+    /// Other compile-time options: accepted, to no effect.
+    CompileOther,
+    Unknown,
+}
+
+fn option_class(name: &str) -> OptionClass {
+    const DYNAMIC: &[&str] = &[
+        "agghist",
+        "aggpack",
+        "aggrate",
+        "aggsortkey",
+        "aggsortkeypos",
+        "aggsortpos",
+        "aggsortrev",
+        "aggzoom",
+        "flowindent",
+        "quiet",
+        "rawbytes",
+        "stackindent",
+        "switchrate",
+    ];
+    const STATIC: &[&str] = &[
+        "aggsize",
+        "bufsize",
+        "bufpolicy",
+        "bufresize",
+        "cleanrate",
+        "cpu",
+        "destructive",
+        "dynvarsize",
+        "grabanon",
+        "jstackframes",
+        "jstackstrsize",
+        "nspec",
+        "specsize",
+        "stackframes",
+        "statusrate",
+        "strsize",
+        "ustackframes",
+        "temporal",
+    ];
+    const COMPILE_FLAGS: &[&str] = &[
+        "aggpercpu",
+        "argref",
+        "core",
+        "cpp",
+        "cpphdrs",
+        "debug",
+        "defaultargs",
+        "droptags",
+        "empty",
+        "errtags",
+        "kdefs",
+        "knodefs",
+        "nolibs",
+        "pspec",
+        "strip",
+        "udefs",
+        "unodefs",
+        "verbose",
+        "zdefs",
+    ];
+    const COMPILE_OTHER: &[&str] = &[
+        "amin",
+        "cpppath",
+        "ctypes",
+        "define",
+        "dtypes",
+        "encoding",
+        "evaltime",
+        "incdir",
+        "iregs",
+        "lazyload",
+        "ldpath",
+        "libdir",
+        "linkmode",
+        "linktype",
+        "pgmax",
+        "setenv",
+        "stdc",
+        "syslibdir",
+        "tree",
+        "tregs",
+        "undef",
+        "unsetenv",
+        "version",
+    ];
+    if DYNAMIC.contains(&name) {
+        OptionClass::Dynamic
+    } else if STATIC.contains(&name) {
+        OptionClass::Static
+    } else if COMPILE_FLAGS.contains(&name) {
+        OptionClass::CompileFlag
+    } else if COMPILE_OTHER.contains(&name) {
+        OptionClass::CompileOther
+    } else {
+        OptionClass::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_classes_follow_dtrace_tables() {
+        assert_eq!(option_class("aggsortkey"), OptionClass::Dynamic);
+        assert_eq!(option_class("quiet"), OptionClass::Dynamic);
+        assert_eq!(option_class("bufsize"), OptionClass::Static);
+        assert_eq!(option_class("zdefs"), OptionClass::CompileFlag);
+        assert_eq!(option_class("cpppath"), OptionClass::CompileOther);
+        assert_eq!(option_class("nosuch"), OptionClass::Unknown);
     }
 }

@@ -25,6 +25,7 @@
 //! programs, which use their own area (see `trampoline`).
 
 mod actions;
+mod aggregate;
 mod emit;
 mod expr;
 mod strings;
@@ -38,6 +39,7 @@ use crate::tir::*;
 use dtrace_syntax::diag::{Diag, Result};
 use std::collections::HashMap;
 
+pub use aggregate::{agg_data_words, agg_value_size, output_func};
 pub use emit::Gen;
 
 /// Fixed offsets in the per-CPU scratch area.
@@ -122,6 +124,8 @@ pub(crate) struct Layout {
 pub(crate) struct Rodata {
     pub bytes: Vec<u8>,
     strings: HashMap<Vec<u8>, u32>,
+    /// The largest block of zeros handed out so far: `(offset, length)`.
+    zero_block: Option<(u32, u32)>,
 }
 
 impl Rodata {
@@ -131,6 +135,18 @@ impl Rodata {
         self.bytes.resize(off, 0);
         self.bytes.extend_from_slice(data);
         off as u32
+    }
+
+    /// The offset of at least `len` zero bytes (shared by every caller).
+    pub fn zeros(&mut self, len: u32) -> u32 {
+        match self.zero_block {
+            Some((off, have)) if have >= len => off,
+            _ => {
+                let off = self.add(&vec![0u8; len as usize]);
+                self.zero_block = Some((off, len));
+                off
+            }
+        }
     }
 
     /// A string literal padded with NULs to `strsize` bytes.
@@ -262,6 +278,7 @@ pub fn generate(
             });
             koff += key_slot(types, k, strsize);
         }
+        aggregate::check_func(a.func, a.span)?;
         let value_size = agg_value_size(a.func);
         let keyed = !a.keys.is_empty();
         let map = maps.len();
@@ -437,43 +454,6 @@ pub(crate) fn value_kind(types: &crate::types::TypeTable, ty: crate::types::Type
     }
 }
 
-/// Bytes of an aggregation's per-key value: a u64 count of updates (which
-/// also tells the consumer whether a CPU's copy holds data) followed by
-/// the function's data.
-pub fn agg_value_size(f: AggFunc) -> u32 {
-    8 * (1 + agg_data_words(f))
-}
-
-/// u64 words of aggregated data after the update count.
-pub fn agg_data_words(f: AggFunc) -> u32 {
-    match f {
-        AggFunc::Count => 0,
-        AggFunc::Sum | AggFunc::Min | AggFunc::Max => 1,
-        AggFunc::Avg => 1,
-        AggFunc::Stddev => 3,
-        AggFunc::Quantize => QUANTIZE_BUCKETS,
-        AggFunc::Lquantize { levels, .. } => levels + 2,
-        AggFunc::Llquantize {
-            factor,
-            low,
-            high,
-            nsteps,
-        } => llquantize_buckets(factor, low, high, nsteps),
-    }
-}
-
 /// DTrace's power-of-two histogram: 63 negative buckets, zero, 63 positive.
 pub const QUANTIZE_BUCKETS: u32 = 127;
 pub const QUANTIZE_ZERO: u32 = 63;
-
-/// Buckets of a log-linear histogram: an underflow bucket, then for each
-/// magnitude from `low` to `high` the steps above the previous magnitude,
-/// then an overflow bucket.
-pub fn llquantize_buckets(factor: u16, low: u16, high: u16, nsteps: u16) -> u32 {
-    let per_mag = nsteps as u32 - nsteps as u32 / factor as u32;
-    let mags = (high - low) as u32 + 1;
-    // The first magnitude also has the steps below `factor^low`.
-    let first_extra = if low == 0 { 0 } else { nsteps as u32 / factor as u32 };
-    let _ = first_extra;
-    mags * per_mag + 2 + (nsteps as u32 / factor as u32).saturating_sub(1) * 0
-}

@@ -33,12 +33,23 @@ impl Checker<'_> {
                 module,
                 tag,
                 members,
-            } => self.struct_type(*is_union, module.as_deref(), tag.as_deref(), members.as_deref(), specs)?,
+            } => self.struct_type(
+                *is_union,
+                module.as_deref(),
+                tag.as_deref(),
+                members.as_deref(),
+                specs,
+            )?,
             BaseType::Enum {
                 module,
                 tag,
                 enumerators,
-            } => self.enum_type(module.as_deref(), tag.as_deref(), enumerators.as_deref(), specs)?,
+            } => self.enum_type(
+                module.as_deref(),
+                tag.as_deref(),
+                enumerators.as_deref(),
+                specs,
+            )?,
         };
         let _ = b;
         if specs.is_const || specs.is_volatile {
@@ -110,10 +121,10 @@ impl Checker<'_> {
     }
 
     pub(crate) fn lookup_typedef(&mut self, module: Option<&str>, name: &str) -> Option<TypeId> {
-        if module.is_none() || module == Some("D") || module == Some("C") {
-            if let Some(t) = self.types.typedef(name) {
-                return Some(t);
-            }
+        if (module.is_none() || module == Some("D") || module == Some("C"))
+            && let Some(t) = self.types.typedef(name)
+        {
+            return Some(t);
         }
         self.btf_typedef(name)
     }
@@ -134,10 +145,10 @@ impl Checker<'_> {
         let Some(members) = members else {
             // A reference to a tag: D's own first, then the kernel's.
             let tag = tag.unwrap_or_default();
-            if module.is_none() {
-                if let Some(t) = self.types.tag(kind, tag) {
-                    return Ok(t);
-                }
+            if module.is_none()
+                && let Some(t) = self.types.tag(kind, tag)
+            {
+                return Ok(t);
             }
             if let Some(t) = self.btf_tag(kind, tag) {
                 return Ok(t);
@@ -152,20 +163,24 @@ impl Checker<'_> {
             self.types.set_tag(kind, tag, id);
             return Ok(id);
         };
-        if let Some(t) = tag {
-            if let Some(existing) = self.types.tag(kind, t) {
-                if matches!(self.types.def(existing), TypeDef::Struct(StructDef { layout: Some(_), .. }))
-                {
-                    return Err(Diag::new(
-                        "D_DECL_TYPERED",
-                        specs.span,
-                        format!(
-                            "type redeclared: {} {t}",
-                            if is_union { "union" } else { "struct" }
-                        ),
-                    ));
-                }
-            }
+        if let Some(t) = tag
+            && let Some(existing) = self.types.tag(kind, t)
+            && matches!(
+                self.types.def(existing),
+                TypeDef::Struct(StructDef {
+                    layout: Some(_),
+                    ..
+                })
+            )
+        {
+            return Err(Diag::new(
+                "D_DECL_TYPERED",
+                specs.span,
+                format!(
+                    "type redeclared: {} {t}",
+                    if is_union { "union" } else { "struct" }
+                ),
+            ));
         }
         let id = match tag.and_then(|t| self.types.tag(kind, t)) {
             Some(id) => id,
@@ -188,12 +203,34 @@ impl Checker<'_> {
                 let tsize = self.types.size_of(ty, self.strsize);
                 let talign = self.types.align_of(ty).max(1);
                 if let Some(w) = &d.bit_width {
-                    let width = self.const_int(w)?;
-                    if !self.types.is_integer(ty) || width < 0 || width as u64 > tsize * 8 {
+                    let width = match self.const_int(w)? {
+                        Some(v) if v >= 0 => v,
+                        _ => {
+                            return Err(Diag::new(
+                                "D_DECL_BFCONST",
+                                w.span,
+                                "positive integral constant expression expected as bit-field size",
+                            ));
+                        }
+                    };
+                    if !self.types.is_integer(ty) {
+                        return Err(Diag::new(
+                            "D_DECL_BFTYPE",
+                            w.span,
+                            format!(
+                                "invalid type for bit-field: {}",
+                                name.clone().unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    if width as u64 > tsize * 8 {
                         return Err(Diag::new(
                             "D_DECL_BFSIZE",
                             w.span,
-                            format!("bit-field '{}' has invalid size", name.clone().unwrap_or_default()),
+                            format!(
+                                "bit-field too big for type: {}",
+                                name.clone().unwrap_or_default()
+                            ),
                         ));
                     }
                     let width = width as u64;
@@ -270,10 +307,10 @@ impl Checker<'_> {
     ) -> Result<TypeId> {
         let Some(list) = enumerators else {
             let tag = tag.unwrap_or_default();
-            if module.is_none() {
-                if let Some(t) = self.types.tag(TagKind::Enum, tag) {
-                    return Ok(t);
-                }
+            if module.is_none()
+                && let Some(t) = self.types.tag(TagKind::Enum, tag)
+            {
+                return Ok(t);
             }
             if let Some(t) = self.btf_tag(TagKind::Enum, tag) {
                 return Ok(t);
@@ -288,7 +325,16 @@ impl Checker<'_> {
         let mut next = 0i64;
         for e in list {
             if let Some(v) = &e.value {
-                next = self.const_int(v)?;
+                next = self.const_int(v)?.ok_or_else(|| {
+                    Diag::new(
+                        "D_DECL_ENCONST",
+                        v.span,
+                        format!(
+                            "enumerator '{}' must be assigned to an integral constant expression",
+                            e.name
+                        ),
+                    )
+                })?;
             }
             if self.enumerators.contains_key(&e.name) || self.globals.contains_key(&e.name) {
                 return Err(Diag::new(
@@ -315,7 +361,11 @@ impl Checker<'_> {
     }
 
     /// Applies a declarator's derivations to `base`.
-    pub(crate) fn derive(&mut self, base: TypeId, d: &Declarator) -> Result<(TypeId, Option<String>)> {
+    pub(crate) fn derive(
+        &mut self,
+        base: TypeId,
+        d: &Declarator,
+    ) -> Result<(TypeId, Option<String>)> {
         let mut ty = base;
         for der in &d.derived {
             ty = match der {
@@ -324,12 +374,21 @@ impl Checker<'_> {
                     self.types.pointer_to(ty, userland)
                 }
                 Derived::Array(ArrayDim::Size(e)) => {
-                    let n = self.const_int(e)?;
-                    if n <= 0 {
+                    let n = match self.const_int(e)? {
+                        Some(n) if n > 0 => n,
+                        _ => {
+                            return Err(Diag::new(
+                                "D_DECL_ARRSUB",
+                                e.span,
+                                "positive integral constant expression or tuple signature expected as array declaration subscript",
+                            ));
+                        }
+                    };
+                    if n > i64::from(i32::MAX) {
                         return Err(Diag::new(
                             "D_DECL_ARRBIG",
                             e.span,
-                            "array dimension must be a positive integer constant".to_string(),
+                            "array dimension too big",
                         ));
                     }
                     self.types.array_of(ty, n as u64)

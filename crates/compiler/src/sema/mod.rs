@@ -9,11 +9,23 @@
 //! The checker never emits code. It produces a [`Checked`] program in which
 //! every expression is typed ([`crate::tir`]), every action is separated
 //! from expressions, and every error carries DTrace's tag and message.
+//!
+//! The order of the checks follows DTrace's passes, because it decides which
+//! error a program with several gets: first the whole program is "parsed"
+//! (declarations and inlines take effect, and the parse-time checks of
+//! [`parse_checks`] run over every clause), then each clause is "cooked"
+//! (type-checked), actions before the predicate. Errors DTrace finds only
+//! when it compiles a cooked clause's actions (format strings, aggregating
+//! function parameters, expressions that cannot be code) are made while
+//! cooking here, but keep DTrace's rule that they carry no
+//! `in action list:` region.
 
 mod actions;
 mod decl;
 mod expr;
+mod parse_checks;
 mod printf;
+mod protos;
 
 use crate::btf::LazyBtf;
 use crate::probes::ProbeInfo;
@@ -67,10 +79,10 @@ struct Inline {
 }
 
 pub struct Checker<'a> {
+    pub(crate) line_of: &'a dyn Fn(Span) -> u32,
     pub(crate) uses_destructive: bool,
     pub(crate) types: TypeTable,
     pub(crate) strsize: u64,
-    opts: &'a CheckOptions,
     pub(crate) btf: &'a LazyBtf,
     pub(crate) globals: HashMap<String, VarId>,
     selfs: HashMap<String, VarId>,
@@ -87,7 +99,19 @@ pub struct Checker<'a> {
     probe: Option<&'a ProbeInfo>,
     /// Typed argument types of `probe`, resolved lazily.
     arg_types: Vec<Option<TypeId>>,
-    in_predicate: bool,
+    /// The clause's probe description as `dtrace_desc2str` prints it
+    /// (`:::BEGIN`), for `args[ ]` messages.
+    pdesc: String,
+    /// Code generation errors of the statement being checked: actions and
+    /// aggregating functions used as values type-check (as `void` or as
+    /// dynamic values) but cannot become code (`D_CG_EXPR`).
+    pub(crate) pending_cg: Vec<Diag>,
+    /// Variables the assignment being checked is creating: until its value
+    /// is checked they exist but have no type, and reading one is
+    /// `D_VAR_UNDEF` (`x = x + 1` for a new `x`).
+    pub(crate) creating: Vec<(VarScope, String)>,
+    /// The line each aggregation was first assigned on, for `D_AGG_REDEF`.
+    pub(crate) agg_lines: HashMap<String, Span>,
 }
 
 /// Checks `program`. `clause_probes[i]` lists the ids of the probes the
@@ -99,11 +123,25 @@ pub fn check<'a>(
     btf: &'a LazyBtf,
     opts: &'a CheckOptions,
 ) -> Result<Checked> {
+    check_with_lines(program, clause_probes, probe_info, btf, opts, &|_| 0)
+}
+
+/// [`check`], with `line_of` giving the source line of a position: a few
+/// messages name a line other than the one the error is reported on
+/// (`D_AGG_REDEF` names the line of the previous definition).
+pub fn check_with_lines<'a>(
+    program: &Program,
+    clause_probes: &[Vec<u32>],
+    probe_info: &'a dyn Fn(u32) -> Option<&'a ProbeInfo>,
+    btf: &'a LazyBtf,
+    opts: &'a CheckOptions,
+    line_of: &'a dyn Fn(Span) -> u32,
+) -> Result<Checked> {
     let mut c = Checker {
+        line_of,
         uses_destructive: false,
         types: TypeTable::new(),
         strsize: opts.strsize,
-        opts,
         btf,
         globals: HashMap::new(),
         selfs: HashMap::new(),
@@ -117,27 +155,41 @@ pub fn check<'a>(
         btf_imported: HashMap::new(),
         probe: None,
         arg_types: Vec::new(),
-        in_predicate: false,
+        pdesc: String::new(),
+        pending_cg: Vec::new(),
+        creating: Vec::new(),
+        agg_lines: HashMap::new(),
     };
-    let mut clauses = Vec::new();
-    let mut ci = 0usize;
+    // The parse: declarations in order, and the checks DTrace's parser
+    // makes on clauses.
     for item in &program.items {
         match item {
             Item::Decl(d) => c.declaration(d)?,
             Item::Inline(i) => c.inline(i)?,
-            Item::Clause(cl) => {
-                let probes = clause_probes.get(ci).cloned().unwrap_or_default();
-                c.probe = probes.first().and_then(|&id| probe_info(id));
-                c.arg_types = vec![None; c.probe.map_or(0, |p| p.args.len())];
-                let tc = c.clause(cl, ci, probes)?;
-                clauses.push(tc);
-                ci += 1;
-            }
+            Item::Clause(cl) => c.parse_checks(cl)?,
             // Translators are bound when `xlate` uses them; providers only
             // matter to header and object generation; pragmas are read by
             // the driver before compilation.
             Item::Translator(_) | Item::Provider(_) | Item::Pragma(_) => {}
         }
+    }
+    // The cook: each clause in the context of its first probe.
+    let mut clauses = Vec::new();
+    let clause_items = program.items.iter().filter_map(|item| match item {
+        Item::Clause(cl) => Some(cl),
+        _ => None,
+    });
+    for (ci, cl) in clause_items.enumerate() {
+        let probes = clause_probes.get(ci).cloned().unwrap_or_default();
+        c.probe = probes.first().and_then(|&id| probe_info(id));
+        c.arg_types = vec![None; c.probe.map_or(0, |p| p.args.len())];
+        c.pdesc = cl
+            .probes
+            .first()
+            .map(|p| format!("{}:{}:{}:{}", p.provider, p.module, p.function, p.name))
+            .unwrap_or_default();
+        let tc = c.clause(cl, ci, probes)?;
+        clauses.push(tc);
     }
     Ok(Checked {
         types: c.types,
@@ -154,26 +206,58 @@ impl<'a> Checker<'a> {
     // -- program-level items -------------------------------------------------
 
     fn declaration(&mut self, d: &Declaration) -> Result<()> {
+        if matches!(
+            d.specs.storage,
+            Some(Storage::Auto | Storage::Register | Storage::Static)
+        ) {
+            return Err(Diag::new(
+                "D_DECL_BADCLASS",
+                d.span,
+                "specified storage class not appropriate in D",
+            ));
+        }
         let base = self.base_type(&d.specs)?;
+        if d.declarators.is_empty() {
+            if matches!(
+                d.specs.base,
+                BaseType::Struct { .. } | BaseType::Enum { .. }
+            ) {
+                return Ok(());
+            }
+            return Err(Diag::new("D_DECL_USELESS", d.span, "useless declaration"));
+        }
         if d.specs.storage == Some(Storage::Typedef) {
             for id in &d.declarators {
                 let (ty, name) = self.derive(base, &id.declarator)?;
                 if let Some(name) = name {
+                    let span = id.declarator.name_span;
+                    if self.globals.contains_key(&name) || self.builtin(&name).is_some() {
+                        return Err(Diag::new(
+                            "D_DECL_IDRED",
+                            span,
+                            format!("global variable identifier redeclared: {name}"),
+                        ));
+                    }
+                    if self.types.typedef(&name).is_some() {
+                        return Err(Diag::new(
+                            "D_DECL_IDRED",
+                            span,
+                            format!("typedef redeclared: {name}"),
+                        ));
+                    }
                     self.types.add_typedef(&name, ty);
                 }
             }
             return Ok(());
         }
         for id in &d.declarators {
+            if let Some(init) = &id.init {
+                // D has no initializers: the grammar stops at the `=`.
+                return Err(Diag::new("D_SYNTAX", init.span, "syntax error near \"=\""));
+            }
             let (ty, name) = self.derive(base, &id.declarator)?;
             let Some(name) = name else { continue };
-            if let Some(init) = &id.init {
-                return Err(Diag::new(
-                    "D_DECL_INIT",
-                    init.span,
-                    format!("initializers are not permitted in declarations of {name}"),
-                ));
-            }
+            let span = id.declarator.name_span;
             if let TypedefOrFn::Function = self.fn_or_value(ty) {
                 // Function prototypes declare nothing usable in D.
                 continue;
@@ -186,6 +270,15 @@ impl<'a> Checker<'a> {
                     }
                     Some(ks)
                 }
+                Some(Derived::Array(ArrayDim::Unsized)) => {
+                    return Err(Diag::new(
+                        "D_DECL_ARRNULL",
+                        span,
+                        format!(
+                            "array declaration requires array dimension or tuple signature: {name}"
+                        ),
+                    ));
+                }
                 _ => None,
             };
             let scope = match (d.specs.storage, &keys) {
@@ -194,30 +287,111 @@ impl<'a> Checker<'a> {
                 (_, Some(_)) => VarScope::Assoc,
                 _ => VarScope::Global,
             };
+            if matches!(scope, VarScope::Global | VarScope::Assoc) && self.builtin(&name).is_some()
+            {
+                return Err(Diag::new(
+                    "D_DECL_IDRED",
+                    span,
+                    format!("built-in identifier redeclared: {name}"),
+                ));
+            }
+            if self.types.typedef(&name).is_some() {
+                return Err(Diag::new(
+                    "D_DECL_IDRED",
+                    span,
+                    format!("typedef identifier redeclared: {name}"),
+                ));
+            }
+            if keys.is_some() && d.specs.storage == Some(Storage::ThisVar) {
+                return Err(Diag::new(
+                    "D_DECL_LOCASSC",
+                    span,
+                    format!("associative arrays may not be declared as local variables: {name}"),
+                ));
+            }
             let table = match scope {
                 VarScope::Thread => &self.selfs,
                 VarScope::Clause => &self.thises,
                 _ => &self.globals,
             };
             if let Some(&existing) = table.get(&name) {
-                let v = &self.vars[existing.0 as usize];
-                if v.ty != ty || v.keys != keys.clone().unwrap_or_default() {
-                    return Err(Diag::new(
-                        "D_DECL_IDRED",
-                        id.declarator.name_span,
-                        format!("identifier redeclared: {name}"),
-                    ));
-                }
+                self.check_redeclaration(&name, existing, ty, keys.as_deref(), span)?;
                 continue;
             }
-            if scope == VarScope::Global && self.builtin(&name).is_some() {
+            if self.types.is_void(ty) {
                 return Err(Diag::new(
-                    "D_DECL_IDRED",
-                    id.declarator.name_span,
-                    format!("identifier redeclared: {name}"),
+                    "D_DECL_VOIDOBJ",
+                    span,
+                    format!("cannot have void object: {name}"),
+                ));
+            }
+            if self.types.is_struct(ty) && self.types.size_of(ty, self.strsize) == 0 {
+                return Err(Diag::new(
+                    "D_DECL_INCOMPLETE",
+                    span,
+                    format!(
+                        "incomplete struct/union/enum {}: {name}",
+                        self.types.name(ty)
+                    ),
                 ));
             }
             self.new_var(&name, scope, ty, keys.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// A second declaration of a variable must say the same thing.
+    fn check_redeclaration(
+        &self,
+        name: &str,
+        existing: VarId,
+        ty: TypeId,
+        keys: Option<&[TypeId]>,
+        span: Span,
+    ) -> Result<()> {
+        let v = self.var(existing);
+        let kind = |assoc: bool| if assoc { "associative array" } else { "scalar" };
+        let (was_assoc, is_assoc) = (v.scope == VarScope::Assoc, keys.is_some());
+        if was_assoc != is_assoc || !self.types.compatible(v.ty, ty) {
+            return Err(Diag::new(
+                "D_DECL_IDRED",
+                span,
+                format!(
+                    "identifier redeclared: {name}\n\t current: {} {}\n\tprevious: {} {}",
+                    kind(is_assoc),
+                    self.types.name(ty),
+                    kind(was_assoc),
+                    self.types.name(v.ty)
+                ),
+            ));
+        }
+        let Some(keys) = keys else { return Ok(()) };
+        for (i, (k, old)) in keys.iter().zip(&v.keys).enumerate() {
+            if !self.types.compatible(*k, *old) {
+                return Err(Diag::new(
+                    "D_DECL_IDRED",
+                    span,
+                    format!(
+                        "identifier redeclared: {name}\n\t current: associative array, key #{n} of type {}\n\tprevious: associative array, key #{n} of type {}",
+                        self.types.name(*k),
+                        self.types.name(*old),
+                        n = i + 1
+                    ),
+                ));
+            }
+        }
+        if keys.len() != v.keys.len() {
+            return Err(Diag::new(
+                "D_DECL_IDRED",
+                span,
+                format!(
+                    "identifier redeclared: {name}\n\t current: associative array of {}, tuple length {}\n\tprevious: associative array of {}, tuple length {}",
+                    self.types.name(ty),
+                    keys.len(),
+                    self.types.name(v.ty),
+                    v.keys.len()
+                ),
+            ));
         }
         Ok(())
     }
@@ -231,21 +405,66 @@ impl<'a> Checker<'a> {
     }
 
     fn inline(&mut self, i: &InlineDef) -> Result<()> {
+        if i.specs.storage.is_some() {
+            return Err(Diag::new(
+                "D_DECL_BADCLASS",
+                i.span,
+                "specified storage class not appropriate for inline declaration",
+            ));
+        }
         let base = self.base_type(&i.specs)?;
         let (ty, name) = self.derive(base, &i.declarator)?;
         let Some(name) = name else {
-            return Err(Diag::new("D_SYNTAX", i.span, "inline definition requires a name"));
+            return Err(Diag::new(
+                "D_DECL_USELESS",
+                i.span,
+                "inline declaration requires a name",
+            ));
         };
-        if self.inlines.contains_key(&name) || self.globals.contains_key(&name) {
+        let span = i.declarator.name_span;
+        let previous = if self.inlines.contains_key(&name) {
+            Some("scalar inline")
+        } else if let Some(&id) = self.globals.get(&name) {
+            Some(if self.var(id).scope == VarScope::Assoc {
+                "associative array "
+            } else {
+                "scalar "
+            })
+        } else if self.builtin(&name).is_some() {
+            Some("scalar ")
+        } else {
+            None
+        };
+        if let Some(previous) = previous {
             return Err(Diag::new(
                 "D_DECL_IDRED",
-                i.declarator.name_span,
-                format!("identifier redeclared: {name}"),
+                span,
+                format!(
+                    "identifier redefined: {name}\n\t current: inline definition\n\tprevious: {previous}"
+                ),
+            ));
+        }
+        if self.types.is_void(ty) {
+            return Err(Diag::new(
+                "D_DECL_VOIDOBJ",
+                span,
+                format!("cannot declare void inline: {name}"),
             ));
         }
         // Check the value once now so errors point at the definition.
         let v = self.expr(&i.value)?;
-        self.check_assignable(ty, &v, i.value.span, "=")?;
+        let v = self.rvalue(v)?;
+        if !self.arg_compatible(ty, &v) {
+            return Err(Diag::new(
+                "D_OP_INCOMPAT",
+                i.span,
+                format!(
+                    "inline {name} definition uses incompatible types: \"{}\" = \"{}\"",
+                    self.types.name(ty),
+                    self.types.name(v.ty)
+                ),
+            ));
+        }
         self.inlines.insert(
             name,
             Inline {
@@ -257,7 +476,13 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    pub(crate) fn new_var(&mut self, name: &str, scope: VarScope, ty: TypeId, keys: Vec<TypeId>) -> VarId {
+    pub(crate) fn new_var(
+        &mut self,
+        name: &str,
+        scope: VarScope,
+        ty: TypeId,
+        keys: Vec<TypeId>,
+    ) -> VarId {
         let id = VarId(self.vars.len() as u32);
         self.vars.push(VarInfo {
             name: name.to_string(),
@@ -281,7 +506,9 @@ impl<'a> Checker<'a> {
     fn clause(&mut self, cl: &Clause, index: usize, probes: Vec<u32>) -> Result<TClause> {
         let (predicate, body) = match self.clause_body(cl) {
             Ok(body) => (self.clause_predicate(cl)?, body),
-            Err(d) if cl.predicate.is_some() && matches!(d.tag, "D_IDENT_UNDEF" | "D_VAR_UNDEF") => {
+            Err(d)
+                if cl.predicate.is_some() && matches!(d.tag, "D_IDENT_UNDEF" | "D_VAR_UNDEF") =>
+            {
                 let p = self.clause_predicate(cl)?;
                 (p, self.clause_body(cl)?)
             }
@@ -310,18 +537,35 @@ impl<'a> Checker<'a> {
     }
 
     fn clause_predicate(&mut self, cl: &Clause) -> Result<Option<TExpr>> {
-        let Some(p) = &cl.predicate else { return Ok(None) };
-        self.in_predicate = true;
+        let Some(p) = &cl.predicate else {
+            return Ok(None);
+        };
+        self.pending_cg.clear();
         let e = self.expr(p);
-        self.in_predicate = false;
         let e = self.rvalue(e.map_err(|d| in_region(d, "predicate"))?)?;
-        if !self.types.is_scalar(e.ty) && !self.types.is_string(e.ty) {
+        // Strings are not scalars: `/execname/` is not a test.
+        if !self.types.is_scalar(e.ty) {
             return Err(in_region(
-                Diag::new("D_PRED_SCALAR", p.span, "predicate result must be of scalar type"),
+                Diag::new(
+                    "D_PRED_SCALAR",
+                    p.span,
+                    "predicate result must be of scalar type",
+                ),
                 "predicate",
             ));
         }
+        self.take_pending_cg()?;
         Ok(Some(e))
+    }
+
+    /// Fails with the first code generation error recorded since the last
+    /// call (see [`Checker::pending_cg`]).
+    fn take_pending_cg(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending_cg);
+        match pending.into_iter().next() {
+            Some(d) => Err(d),
+            None => Ok(()),
+        }
     }
 
     fn stmts(&mut self, stmts: &[Stmt]) -> Result<Vec<TStmt>> {
@@ -329,21 +573,28 @@ impl<'a> Checker<'a> {
         for s in stmts {
             match &s.kind {
                 StmtKind::Empty => {}
-                StmtKind::Expr(e) => out.push(self.statement_expr(e)?),
+                StmtKind::Expr(e) => {
+                    self.pending_cg.clear();
+                    let st = self.statement_expr(e)?;
+                    self.take_pending_cg()?;
+                    out.push(st);
+                }
                 StmtKind::If {
                     cond,
                     then,
                     otherwise,
                 } => {
+                    self.pending_cg.clear();
                     let c = self.expr(cond)?;
                     let c = self.rvalue(c)?;
                     if !self.types.is_scalar(c.ty) && !self.types.is_string(c.ty) {
                         return Err(Diag::new(
-                            "D_COND_SCALAR",
+                            "D_OP_SCALAR",
                             cond.span,
                             "if-statement condition must be of scalar type",
                         ));
                     }
+                    self.take_pending_cg()?;
                     let then = self.stmts(then)?;
                     let otherwise = match otherwise {
                         Some(o) => self.stmts(o)?,
@@ -374,6 +625,8 @@ impl<'a> Checker<'a> {
             ExprKind::Assign { op: None, lhs, rhs } if is_agg_ref(lhs) => {
                 Ok(TStmt::Action(self.aggregation(lhs, rhs, e.span)?))
             }
+            // `@a;` and `@a[k];`: an aggregation with nothing to aggregate.
+            _ if is_agg_ref(e) => Err(self.agg_statement(e)),
             _ => {
                 let t = self.expr(e)?;
                 Ok(TStmt::Expr(t))
@@ -447,30 +700,32 @@ impl<'a> Checker<'a> {
     }
 
     /// The type of the current probe's `args[n]`.
-    pub(crate) fn arg_type(&mut self, n: usize, span: Span) -> Result<TypeId> {
+    pub(crate) fn arg_type(&mut self, n: i64, span: Span) -> Result<TypeId> {
         let Some(probe) = self.probe else {
             return Err(Diag::new(
-                "D_ARGS_IDX",
+                "D_ARGS_MULTI",
                 span,
-                format!("index {n} is out of range for probe's args[ ]"),
+                format!(
+                    "args[ ] may not be referenced because probe description {} matches an unstable set of probes",
+                    self.pdesc
+                ),
             ));
         };
-        if n >= probe.args.len() {
+        let Some(index) = usize::try_from(n).ok().filter(|&i| i < probe.args.len()) else {
             return Err(Diag::new(
                 "D_ARGS_IDX",
                 span,
-                format!(
-                    "index {n} is out of range for {}:{}:{}:{} args[ ]",
-                    probe.provider, probe.module, probe.function, probe.name
-                ),
+                format!("index {n} is out of range for {} args[ ]", self.pdesc),
             ));
-        }
-        if let Some(t) = self.arg_types[n] {
+        };
+        if let Some(t) = self.arg_types[index] {
             return Ok(t);
         }
-        let text = probe.args[n].clone();
-        let t = self.parse_c_type(&text).unwrap_or(self.types.builtins.int64);
-        self.arg_types[n] = Some(t);
+        let text = probe.args[index].clone();
+        let t = self
+            .parse_c_type(&text)
+            .unwrap_or(self.types.builtins.int64);
+        self.arg_types[index] = Some(t);
         Ok(t)
     }
 
@@ -481,7 +736,9 @@ impl<'a> Checker<'a> {
         let stars = text.matches('*').count();
         let words: Vec<&str> = text
             .split(|c: char| c.is_whitespace() || c == '*')
-            .filter(|w| !w.is_empty() && !matches!(*w, "const" | "volatile" | "__user" | "restrict"))
+            .filter(|w| {
+                !w.is_empty() && !matches!(*w, "const" | "volatile" | "__user" | "restrict")
+            })
             .collect();
         let b = self.types.builtins;
         let base = match words.as_slice() {
@@ -565,17 +822,57 @@ fn is_agg_ref(e: &Expr) -> bool {
     }
 }
 
+/// The region of an error DTrace raises outside the cooking phase, when it
+/// compiles the actions of a cooked clause: such errors have no region.
+/// [`in_region`] turns it back into none.
+pub(crate) const NO_REGION: &str = "";
+
+/// An error DTrace raises when compiling a cooked clause's actions (not
+/// while cooking it), which therefore shows no `in action list:` region.
+pub(crate) fn cc_error(tag: &'static str, span: Span, message: impl Into<String>) -> Diag {
+    Diag {
+        region: Some(NO_REGION),
+        ..Diag::new(tag, span, message)
+    }
+}
+
 /// Marks an error raised while type-checking a clause part with that part,
 /// except the errors DTrace raises outside that phase (format and
 /// aggregating-function argument checks, made when the actions are
 /// compiled), which carry no region.
 fn in_region(mut d: Diag, region: &'static str) -> Diag {
     const OUTSIDE: &[&str] = &[
-        "D_PRINTF_", "D_PRINTA_", "D_LQUANT_", "D_LLQUANT_", "D_AGG_NULL", "D_TRACE_VOID", "D_TRACE_AGG",
-        "D_STACK_", "D_USTACK_", "D_TRACEMEM_", "D_SYNTAX", "D_INT_OFLOW",
+        "D_PRINTF_",
+        "D_PRINTA_",
+        "D_LQUANT_",
+        "D_LLQUANT_",
+        "D_AGG_NULL",
+        "D_AGG_SCALAR",
+        "D_TRACE_",
+        "D_PRINT_",
+        "D_STACK_",
+        "D_USTACK_",
+        "D_TRACEMEM_",
+        "D_CLEAR_",
+        "D_NORMALIZE_",
+        "D_TRUNC_",
+        "D_FREOPEN_",
+        "D_CG_",
+        "D_SYNTAX",
+        "D_INT_OFLOW",
+        "D_DIV_ZERO",
+        "D_FUNC_UNDEF",
+        "D_FUNC_IDKIND",
+        "D_OFFSETOF_",
     ];
-    if d.region.is_none() && !OUTSIDE.iter().any(|p| d.tag.starts_with(p)) {
-        d.region = Some(region);
+    match d.region {
+        Some(NO_REGION) => d.region = None,
+        Some(_) => {}
+        None if OUTSIDE.iter().any(|p| d.tag.starts_with(p)) => {}
+        None => d.region = Some(region),
     }
     d
 }
+
+#[cfg(test)]
+mod tests;

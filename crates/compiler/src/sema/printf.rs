@@ -38,7 +38,10 @@ impl Checker<'_> {
                 size: *size as u8,
                 signed: *signed,
             },
-            TypeDef::Enum(_) => ArgClass::Integer { size: 4, signed: true },
+            TypeDef::Enum(_) => ArgClass::Integer {
+                size: 4,
+                signed: true,
+            },
             TypeDef::Float { size, .. } => ArgClass::Float { size: *size as u8 },
             TypeDef::Pointer { .. } => ArgClass::Pointer,
             TypeDef::String => ArgClass::String,
@@ -69,7 +72,8 @@ impl Checker<'_> {
         args: Vec<TExpr>,
         span: Span,
     ) -> Result<Vec<TExpr>> {
-        let format = printf::parse_format(fmt).map_err(|e| Diag::new(e.tag(), span, e.to_string()))?;
+        let format =
+            printf::parse_format(fmt).map_err(|e| Diag::new(e.tag(), span, e.to_string()))?;
         let described: Vec<Described> = args.iter().map(|a| self.describe(a.ty)).collect();
         let chains: Vec<Vec<&str>> = described
             .iter()

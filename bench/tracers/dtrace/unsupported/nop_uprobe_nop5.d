@@ -1,0 +1,3 @@
+/* unsupported: needs the pid provider (uprobes), which is not implemented yet. */
+BEGIN { printf("READY\n"); }
+pid@PID@::bench_target_nop5:entry { this->nop = 0; /* non-empty: an empty D clause means the default (tracing) action */ }

@@ -1,0 +1,1 @@
+$DTRACE -x aggsize=1k -s $SCRIPT -c "$TRIGGER getppid 100"

@@ -1,0 +1,1 @@
+$DTRACE -s $SCRIPT -c "$TRIGGER getppid 40"

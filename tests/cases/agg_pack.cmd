@@ -1,0 +1,1 @@
+TERM=dumb $DTRACE -s $SCRIPT

@@ -1,0 +1,1 @@
+$DTRACE -xerrtags -s $SCRIPT

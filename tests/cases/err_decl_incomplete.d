@@ -1,0 +1,2 @@
+struct nosuch s;
+BEGIN { exit(0); }

@@ -1,0 +1,1 @@
+BEGIN { y = 1; x = (y, trace(1)); }

@@ -1,0 +1,1 @@
+BEGIN /"abc" == 1/ { exit(0); }
