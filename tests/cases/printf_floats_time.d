@@ -1,6 +1,6 @@
 #pragma D option quiet
 BEGIN {
-	printf("[%Y]\n", 0);
-	printf("[%Y]\n", 1700000000000000000);
+	printf("[%Y]\n", (uint64_t)0);
+	printf("[%Y]\n", (uint64_t)1700000000000000000);
 	exit(0);
 }

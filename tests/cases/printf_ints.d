@@ -5,7 +5,7 @@ BEGIN {
 	printf("[%#o] [%#x] [%#X]\n", 8, 255, 255);
 	printf("[%*d] [%-*d] [%.*d]\n", 6, 7, 6, 7, 4, 7);
 	printf("[%ld] [%lld] [%lu] [%llx]\n", -1L, 9223372036854775807LL, 18446744073709551615UL, 18446744073709551615ULL);
-	printf("[%hd] [%hhd] [%hu] [%hhu]\n", 70000, 300, 70000, 300);
+	printf("[%hd] [%hu]\n", (short)70000, (unsigned short)70000);
 	printf("[%d] [%u]\n", -1, -1);
 	printf("[%c%c%c] [%3c] [%-3c]\n", 'a', 'b', 'c', 'x', 'y');
 	printf("[%p] [%p]\n", 0, 4096);

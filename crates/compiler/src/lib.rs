@@ -9,9 +9,9 @@
 
 pub mod bpf;
 pub mod btf;
+pub mod codegen;
+pub mod object;
 pub mod probes;
 pub mod sema;
 pub mod tir;
 pub mod types;
-pub mod codegen;
-pub mod object;

@@ -173,16 +173,28 @@ pub enum RecAction {
     /// The probe line of an empty clause.
     Default,
     Trace(DataItem),
-    Printf { format: usize, args: Vec<DataItem> },
-    Printa { format: Option<usize>, aggs: Vec<AggId> },
+    Printf {
+        format: usize,
+        args: Vec<DataItem>,
+    },
+    Printa {
+        format: Option<usize>,
+        aggs: Vec<AggId>,
+    },
     Exit(DataItem),
     Clear(AggId),
     Trunc(AggId, Option<DataItem>),
     Normalize(AggId, DataItem),
     Denormalize(AggId),
     Setopt(String, Option<String>),
-    System { format: usize, args: Vec<DataItem> },
-    Freopen { format: usize, args: Vec<DataItem> },
+    System {
+        format: usize,
+        args: Vec<DataItem>,
+    },
+    Freopen {
+        format: usize,
+        args: Vec<DataItem>,
+    },
     Ftruncate,
 }
 

@@ -291,8 +291,17 @@ pub enum AggFunc {
     Max,
     Stddev,
     Quantize,
-    Lquantize { base: i64, step: i64, levels: u32 },
-    Llquantize { factor: u16, low: u16, high: u16, nsteps: u16 },
+    Lquantize {
+        base: i64,
+        step: i64,
+        levels: u32,
+    },
+    Llquantize {
+        factor: u16,
+        low: u16,
+        high: u16,
+        nsteps: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -166,7 +166,16 @@ fn compile(
             Ok(p) => p,
             Err(d) => return Err(fail(&d, &sources, opts)),
         };
-        if let Err(d) = parsed.check_arguments(&inv.operands, false) {
+        if let Err(mut d) = parsed.check_arguments(&macros.args, false) {
+            // dtrace reports this one at the end of the program.
+            if d.span.is_none() {
+                let end = src.text.len() as u32;
+                d.span = Some(dtrace_syntax::source::Span {
+                    source: i as u32,
+                    start: end,
+                    end,
+                });
+            }
             return Err(fail(&d, &sources, opts));
         }
         types
@@ -174,10 +183,10 @@ fn compile(
             .extend(dtrace_syntax::parser::typedef_names(&parsed.program));
         // `#pragma D option` takes effect in program order.
         for item in &parsed.program.items {
-            if let Item::Pragma(p) = item {
-                if let Err(d) = apply_pragma(p, opts) {
-                    return Err(fail(&d, &sources, opts));
-                }
+            if let Item::Pragma(p) = item
+                && let Err(d) = apply_pragma(p, opts)
+            {
+                return Err(fail(&d, &sources, opts));
             }
         }
         source_items.push(parsed.program.items.len());
@@ -244,10 +253,16 @@ fn compile(
         strsize: opts.strsize,
         destructive: opts.destructive,
     };
-    let checked = match sema::check(&program, &clause_probes, &lookup, btf, &copts) {
-        Ok(c) => c,
-        Err(d) => return Err(fail(&d, &sources, opts)),
+    let line_of = |s: dtrace_syntax::source::Span| {
+        sources
+            .get(s.source as usize)
+            .map_or(0, |src| src.line_of(s.start))
     };
+    let checked =
+        match sema::check_with_lines(&program, &clause_probes, &lookup, btf, &copts, &line_of) {
+            Ok(c) => c,
+            Err(d) => return Err(fail(&d, &sources, opts)),
+        };
     let all: Vec<u32> = clause_probes.iter().flatten().copied().collect();
     let groups = catalog.groups(&all);
     let gopts = GenOptions {
@@ -430,4 +445,3 @@ mod tests {
         assert_eq!(crop_spec("BEGIN"), "BEGIN");
     }
 }
-

@@ -10,8 +10,8 @@ pub fn list(program: &Program, catalog: &mut Catalog, verbose: bool) {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let _ = writeln!(
         out,
-        "{:>5} {:>10} {:>17} {:>33} {}",
-        "ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"
+        "{:>5} {:>10} {:>17} {:>33} NAME",
+        "ID", "PROVIDER", "MODULE", "FUNCTION"
     );
     let specs: Vec<_> = program
         .items

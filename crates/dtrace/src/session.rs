@@ -277,10 +277,10 @@ fn run_probe_kind(
         else {
             continue;
         };
-        if want(kind) {
-            if let Some(Some(p)) = loaded.programs.get(i) {
-                let _ = p.test_run_args(&[0; 11], None);
-            }
+        if want(kind)
+            && let Some(Some(p)) = loaded.programs.get(i)
+        {
+            let _ = p.test_run_args(&[0; 11], None);
         }
     }
 }

@@ -100,11 +100,11 @@ impl Targets {
     /// killed, as dtrace(1) does when it closes.
     pub fn kill_created_if_alive(&mut self) {
         for t in &mut self.list {
-            if t.alive {
-                if let Some(c) = &mut t.child {
-                    let _ = c.kill();
-                    let _ = c.wait();
-                }
+            if t.alive
+                && let Some(c) = &mut t.child
+            {
+                let _ = c.kill();
+                let _ = c.wait();
             }
         }
     }
@@ -117,20 +117,20 @@ impl Targets {
         }
         t.alive = false;
         let pid = t.pid;
-        if let Some(c) = &mut t.child {
-            if let Ok(status) = c.wait() {
-                use std::os::unix::process::ExitStatusExt;
-                if let Some(sig) = status.signal() {
-                    return Some(format!(
-                        "pid {pid} terminated by {}",
-                        process::signal_name(sig)
-                    ));
-                }
-                if let Some(code) = status.code() {
-                    if code != 0 {
-                        return Some(format!("pid {pid} exited with status {code}"));
-                    }
-                }
+        if let Some(c) = &mut t.child
+            && let Ok(status) = c.wait()
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(sig) = status.signal() {
+                return Some(format!(
+                    "pid {pid} terminated by {}",
+                    process::signal_name(sig)
+                ));
+            }
+            if let Some(code) = status.code()
+                && code != 0
+            {
+                return Some(format!("pid {pid} exited with status {code}"));
             }
         }
         Some(format!("pid {pid} has exited"))
@@ -171,11 +171,11 @@ pub fn self_ids() -> Vec<(&'static str, i64)> {
         // Fields after the parenthesised command name: state ppid pgrp session.
         if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) {
             let f: Vec<&str> = rest.split_whitespace().collect();
-            if let (Some(pg), Some(sid)) = (f.get(2), f.get(3)) {
-                if let (Ok(pg), Ok(sid)) = (pg.parse(), sid.parse()) {
-                    out.push(("pgid", pg));
-                    out.push(("sid", sid));
-                }
+            if let (Some(pg), Some(sid)) = (f.get(2), f.get(3))
+                && let (Ok(pg), Ok(sid)) = (pg.parse(), sid.parse())
+            {
+                out.push(("pgid", pg));
+                out.push(("sid", sid));
             }
         }
     }

@@ -64,6 +64,8 @@ fn run_shell(cmd: &str, script: &str, trigger: &Path, timeout: Duration) -> Outc
     // it touches only the stack-allocated CPU set.
     unsafe {
         c.pre_exec(|| {
+            // A process group of its own, so a timeout kills dtrace too.
+            libc::setpgid(0, 0);
             let mut set: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(0, &mut set);
             libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
@@ -89,7 +91,10 @@ fn run_shell(cmd: &str, script: &str, trigger: &Path, timeout: Duration) -> Outc
             break s;
         }
         if start.elapsed() > timeout {
-            let _ = child.kill();
+            // SAFETY: signalling the process group the child leads.
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
             break child.wait().expect("wait");
         }
         std::thread::sleep(Duration::from_millis(5));

@@ -420,7 +420,7 @@ fn isqrt(n: u128) -> u64 {
     x as u64
 }
 
-/// The standard deviation DTrace prints: `sqrt(sumsq/normal/count - (sum/normal/count)²)`,
+/// The standard deviation DTrace prints: `sqrt(sumsq/normal²/count - (sum/normal/count)²)`,
 /// with the sum of squares divided as an unsigned 128-bit number, the mean divided as signed
 /// 64-bit numbers, the difference taken modulo 2¹²⁸, and the integer square root. An empty
 /// value (count 0) gives 0.
@@ -430,7 +430,9 @@ pub fn stddev(data: &[i64], normal: u64) -> u64 {
         return 0;
     }
     let normal = normal.max(1);
-    let avg_of_squares = sumsq(data) / u128::from(normal) / u128::from(count as u64);
+    // The squares scale with the square of the normalization factor.
+    let avg_of_squares =
+        sumsq(data) / (u128::from(normal) * u128::from(normal)) / u128::from(count as u64);
     let mean = data
         .get(1)
         .copied()

@@ -1266,7 +1266,12 @@ fn print_integer(
     }
     let wide = size == 8;
     let (letter, sign_extended) = match def.print {
-        PrintKind::Dint => (if signed_type { "i" } else { "u" }, false),
+        // A normalized signed value is divided as a signed number
+        // (illumos `pfprint_dint` hands signed types to `pfprint_sint`).
+        PrintKind::Dint => (
+            if signed_type { "i" } else { "u" },
+            signed_type && normal > 1,
+        ),
         PrintKind::Sint => (def.output, true),
         _ => (def.output, false),
     };
@@ -1293,9 +1298,17 @@ fn print_integer(
     // `h` and `hh` reach the C library with the conversion, which narrows
     // the `int` it receives to short or char before printing.
     let value = if def.name.starts_with("hh") {
-        if sign_extended { value as u8 as i8 as i32 as u32 as u64 } else { u64::from(value as u8) }
+        if sign_extended {
+            value as u8 as i8 as i32 as u32 as u64
+        } else {
+            u64::from(value as u8)
+        }
     } else if def.name.starts_with('h') {
-        if sign_extended { value as u16 as i16 as i32 as u32 as u64 } else { u64::from(value as u16) }
+        if sign_extended {
+            value as u16 as i16 as i32 as u32 as u64
+        } else {
+            u64::from(value as u16)
+        }
     } else {
         value
     };

@@ -76,13 +76,24 @@ pub fn disassemble(insns: &[Insn], map_names: &dyn Fn(usize) -> String) -> Strin
                 let _ = write!(out, "r{d} = *({} *)(r{s} {:+})", size_name(i.code), i.off);
             }
             BPF_STX if i.code & 0xe0 == BPF_ATOMIC => {
-                let _ = write!(out, "lock *({} *)(r{d} {:+}) += r{s}", size_name(i.code), i.off);
+                let _ = write!(
+                    out,
+                    "lock *({} *)(r{d} {:+}) += r{s}",
+                    size_name(i.code),
+                    i.off
+                );
             }
             BPF_STX => {
                 let _ = write!(out, "*({} *)(r{d} {:+}) = r{s}", size_name(i.code), i.off);
             }
             BPF_ST => {
-                let _ = write!(out, "*({} *)(r{d} {:+}) = {}", size_name(i.code), i.off, i.imm);
+                let _ = write!(
+                    out,
+                    "*({} *)(r{d} {:+}) = {}",
+                    size_name(i.code),
+                    i.off,
+                    i.imm
+                );
             }
             BPF_LD if i.is_ld_imm64() => {
                 let hi = insns.get(pc + 1).map_or(0, |n| n.imm as u32 as u64);

@@ -223,7 +223,13 @@ impl Insn {
     }
     /// `*(u64 *)(base + off) += src` atomically.
     pub const fn atomic_add64(base: Reg, off: i16, src: Reg) -> Insn {
-        Insn::new(BPF_STX | BPF_ATOMIC | BPF_DW, base, src, off, Alu::Add as i32)
+        Insn::new(
+            BPF_STX | BPF_ATOMIC | BPF_DW,
+            base,
+            src,
+            off,
+            Alu::Add as i32,
+        )
     }
     pub const fn jmp_imm(cond: Cond, dst: Reg, imm: i32, off: i16) -> Insn {
         Insn::new(BPF_JMP | cond as u8 | BPF_K, dst, R0, off, imm)
@@ -250,7 +256,13 @@ impl Insn {
     /// The two slots of `dst = &map` (for helper calls taking a map).
     pub const fn ld_map(dst: Reg, map_index: u32) -> [Insn; 2] {
         [
-            Insn::new(BPF_LD | BPF_DW | BPF_IMM, dst, Reg(PSEUDO_MAP_FD), 0, map_index as i32),
+            Insn::new(
+                BPF_LD | BPF_DW | BPF_IMM,
+                dst,
+                Reg(PSEUDO_MAP_FD),
+                0,
+                map_index as i32,
+            ),
             Insn::new(0, R0, R0, 0, 0),
         ]
     }
@@ -258,7 +270,13 @@ impl Insn {
     /// into a single-element array map).
     pub const fn ld_map_value(dst: Reg, map_index: u32, offset: u32) -> [Insn; 2] {
         [
-            Insn::new(BPF_LD | BPF_DW | BPF_IMM, dst, Reg(PSEUDO_MAP_VALUE), 0, map_index as i32),
+            Insn::new(
+                BPF_LD | BPF_DW | BPF_IMM,
+                dst,
+                Reg(PSEUDO_MAP_VALUE),
+                0,
+                map_index as i32,
+            ),
             Insn::new(0, R0, R0, 0, offset as i32),
         ]
     }

@@ -23,8 +23,12 @@ fn import_ty(c: &mut Checker<'_>, id: u32, behind_pointer: bool) -> TypeId {
         return t;
     }
     let b = c.types.builtins;
-    let Some(btf) = c.btf.get() else { return b.void };
-    let Some(rec) = btf.get(id) else { return b.void };
+    let Some(btf) = c.btf.get() else {
+        return b.void;
+    };
+    let Some(rec) = btf.get(id) else {
+        return b.void;
+    };
     let name = btf.string(rec.name_off).to_string();
     let t = match rec.kind {
         Kind::Void | Kind::Func | Kind::Var | Kind::Datasec | Kind::DeclTag => b.void,

@@ -111,6 +111,9 @@ pub struct BtfMember {
     pub bitfield_size: u32,
 }
 
+/// Earlier name lookups: (kind, name) → type id, or `None` for a miss.
+type NameCache = HashMap<(Kind, Box<str>), Option<u32>>;
+
 pub struct Btf {
     data: Vec<u8>,
     types_start: usize,
@@ -119,7 +122,7 @@ pub struct Btf {
     /// Byte offset of each type record, by id - 1.
     offsets: Vec<u32>,
     /// Answers of earlier name lookups.
-    names: Mutex<HashMap<(Kind, Box<str>), Option<u32>>>,
+    names: Mutex<NameCache>,
 }
 
 fn u32_at(d: &[u8], off: usize) -> Option<u32> {
@@ -140,7 +143,9 @@ impl Btf {
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
             .ok_or(BtfError::Format("truncated header"))?;
         if magic != 0xeb9f {
-            return Err(BtfError::Format("bad magic (big-endian BTF is not supported)"));
+            return Err(BtfError::Format(
+                "bad magic (big-endian BTF is not supported)",
+            ));
         }
         let hdr = |i| u32_at(&data, i).ok_or(BtfError::Format("truncated header"));
         let hdr_len = hdr(4)? as usize;
@@ -160,7 +165,8 @@ impl Btf {
             offsets.push(off as u32);
             let info = u32_at(&data, off + 4).ok_or(BtfError::Format("truncated type"))?;
             let vlen = (info & 0xffff) as usize;
-            let kind = Kind::from_raw((info >> 24) & 0x1f).ok_or(BtfError::Format("unknown kind"))?;
+            let kind =
+                Kind::from_raw((info >> 24) & 0x1f).ok_or(BtfError::Format("unknown kind"))?;
             let extra = match kind {
                 Kind::Int => 4,
                 Kind::Array => 12,
@@ -219,10 +225,10 @@ impl Btf {
         let name_off = u32_at(&self.data, off)?;
         let info = u32_at(&self.data, off + 4)?;
         let size_or_type = u32_at(&self.data, off + 8)?;
-        let next = self
-            .offsets
-            .get(id as usize)
-            .map_or(self.types_start + (self.data.len() - self.types_start), |&o| o as usize);
+        let next = self.offsets.get(id as usize).map_or(
+            self.types_start + (self.data.len() - self.types_start),
+            |&o| o as usize,
+        );
         let next = next.min(self.strings_start.max(off + 12));
         Some(TypeRec {
             kind: Kind::from_raw((info >> 24) & 0x1f)?,
@@ -269,7 +275,11 @@ impl Btf {
                 Kind::Enum => {
                     let name = self.string(u32_at(t.extra, i * 8)?).to_string();
                     let raw = u32_at(t.extra, i * 8 + 4)?;
-                    let v = if signed { raw as i32 as i64 } else { raw as i64 };
+                    let v = if signed {
+                        raw as i32 as i64
+                    } else {
+                        raw as i64
+                    };
                     Some((name, v))
                 }
                 Kind::Enum64 => {
@@ -296,7 +306,11 @@ impl Btf {
 
     /// `(elem type, index type, count)` of an array.
     pub fn array(&self, t: &TypeRec<'_>) -> Option<(u32, u32, u32)> {
-        Some((u32_at(t.extra, 0)?, u32_at(t.extra, 4)?, u32_at(t.extra, 8)?))
+        Some((
+            u32_at(t.extra, 0)?,
+            u32_at(t.extra, 4)?,
+            u32_at(t.extra, 8)?,
+        ))
     }
 
     /// `(encoding, bit offset, bits)` of an integer; encoding bit 0 = signed,
@@ -311,14 +325,16 @@ impl Btf {
     /// name index would cost more than the handful of names a program uses.
     pub fn find_named(&self, kind: Kind, name: &str) -> Option<u32> {
         let key = (kind, Box::<str>::from(name));
-        if let Ok(cache) = self.names.lock() {
-            if let Some(&hit) = cache.get(&key) {
-                return hit;
-            }
+        if let Some(&hit) = self.names.lock().ok().as_ref().and_then(|c| c.get(&key)) {
+            return hit;
         }
         let found = (1..=self.offsets.len() as u32).find(|&id| {
             self.get(id).is_some_and(|t| {
-                let k = if t.kind == Kind::Enum64 { Kind::Enum } else { t.kind };
+                let k = if t.kind == Kind::Enum64 {
+                    Kind::Enum
+                } else {
+                    t.kind
+                };
                 k == kind && t.name_off != 0 && self.string(t.name_off) == name
             })
         });
@@ -335,7 +351,11 @@ impl Btf {
                 Some(t)
                     if matches!(
                         t.kind,
-                        Kind::Typedef | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag
+                        Kind::Typedef
+                            | Kind::Const
+                            | Kind::Volatile
+                            | Kind::Restrict
+                            | Kind::TypeTag
                     ) =>
                 {
                     id = t.size_or_type
@@ -382,7 +402,9 @@ mod tests {
             eprintln!("skipping: no kernel BTF");
             return;
         };
-        let ts = btf.find_named(Kind::Struct, "task_struct").expect("task_struct");
+        let ts = btf
+            .find_named(Kind::Struct, "task_struct")
+            .expect("task_struct");
         let (off, _) = btf.member_offset(ts, "tgid").expect("tgid");
         assert!(off > 0);
     }

@@ -160,11 +160,9 @@ impl Gen<'_> {
                 self.call(helper::SEND_SIGNAL);
                 Ok(())
             }
-            ActionKind::Stack(_) | ActionKind::Ustack(_) | ActionKind::Tracemem(..) => Err(Diag::new(
-                "D_ACT_UNSUP",
-                a.span,
-                "this action is not supported yet",
-            )),
+            ActionKind::Stack(_) | ActionKind::Ustack(_) | ActionKind::Tracemem(..) => Err(
+                Diag::new("D_ACT_UNSUP", a.span, "this action is not supported yet"),
+            ),
             _ => {
                 let ra = self.begin_record_action(a.span)?;
                 match (&a.kind, ra) {
@@ -194,8 +192,12 @@ impl Gen<'_> {
                         self.emit(Insn::store_imm(BPF_W, R1, 0, state::DRAINING as i32));
                         Ok(())
                     }
-                    (ActionKind::Trunc(_, Some(e)), RecAction::Trunc(_, Some(it))) => self.record_value(e, &it, t),
-                    (ActionKind::Normalize(_, e), RecAction::Normalize(_, it)) => self.record_value(e, &it, t),
+                    (ActionKind::Trunc(_, Some(e)), RecAction::Trunc(_, Some(it))) => {
+                        self.record_value(e, &it, t)
+                    }
+                    (ActionKind::Normalize(_, e), RecAction::Normalize(_, it)) => {
+                        self.record_value(e, &it, t)
+                    }
                     _ => Ok(()),
                 }
             }
@@ -204,7 +206,9 @@ impl Gen<'_> {
 
     /// Sends the clause's record if any of its recording actions ran.
     pub(crate) fn emit_record(&mut self) {
-        let Some(c) = self.clause.as_ref() else { return };
+        let Some(c) = self.clause.as_ref() else {
+            return;
+        };
         let layout = &self.layout.records[c.clause];
         if layout.actions.is_empty() {
             return;

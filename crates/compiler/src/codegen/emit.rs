@@ -51,6 +51,7 @@ pub struct Gen<'a> {
     pub(crate) group: &'a ProbeGroup,
     pub(crate) probes: &'a [Option<ProbeInfo>],
     pub(crate) btf: &'a crate::btf::LazyBtf,
+    #[allow(dead_code)]
     pub(crate) opts: &'a GenOptions,
     pub(crate) strsize: u32,
     /// Scratch offset where `arg0..arg9` are read from (ERROR clauses see
@@ -132,12 +133,14 @@ impl<'a> Gen<'a> {
 
     /// `dst = &globals + off`.
     pub(crate) fn globals_ptr(&mut self, dst: Reg, off: u32) {
-        self.a.emit2(Insn::ld_map_value(dst, self.layout.globals_map, off));
+        self.a
+            .emit2(Insn::ld_map_value(dst, self.layout.globals_map, off));
     }
 
     /// `dst = &rodata + off`.
     pub(crate) fn rodata_ptr(&mut self, dst: Reg, off: u32) {
-        self.a.emit2(Insn::ld_map_value(dst, self.layout.rodata_map, off));
+        self.a
+            .emit2(Insn::ld_map_value(dst, self.layout.rodata_map, off));
     }
 
     /// `dst = r9 + off` (a pointer into scratch).
@@ -213,7 +216,14 @@ impl<'a> Gen<'a> {
 
     /// Emits: if `cond(reg, imm)` holds, fault with `kind`, the faulting
     /// address in `addr`.
-    pub(crate) fn fault_if_imm(&mut self, cond: Cond, reg: Reg, imm: i32, kind: Fault, addr: Option<Reg>) {
+    pub(crate) fn fault_if_imm(
+        &mut self,
+        cond: Cond,
+        reg: Reg,
+        imm: i32,
+        kind: Fault,
+        addr: Option<Reg>,
+    ) {
         let ok = self.a.new_label();
         self.a.jmp_imm(cond.negate(), reg, imm, ok);
         self.raise_fault(kind, addr);
@@ -225,13 +235,24 @@ impl<'a> Gen<'a> {
         use super::scratch::*;
         let pc = self.a.pc() as i32;
         match addr {
-            Some(r) => self.a.emit(Insn::store_reg(BPF_DW, R9, FAULT_ADDR as i16, r)),
-            None => self.a.emit(Insn::store_imm(BPF_DW, R9, FAULT_ADDR as i16, 0)),
+            Some(r) => self
+                .a
+                .emit(Insn::store_reg(BPF_DW, R9, FAULT_ADDR as i16, r)),
+            None => self
+                .a
+                .emit(Insn::store_imm(BPF_DW, R9, FAULT_ADDR as i16, 0)),
         }
-        self.a.emit(Insn::store_imm(BPF_W, R9, FAULT_KIND as i16, kind as i32));
+        self.a
+            .emit(Insn::store_imm(BPF_W, R9, FAULT_KIND as i16, kind as i32));
         let action = self.clause.as_ref().map_or(0, |c| c.action);
-        self.a.emit(Insn::store_imm(BPF_W, R9, FAULT_ACTION as i16, action as i32));
-        self.a.emit(Insn::store_imm(BPF_DW, R9, FAULT_PC as i16, pc));
+        self.a.emit(Insn::store_imm(
+            BPF_W,
+            R9,
+            FAULT_ACTION as i16,
+            action as i32,
+        ));
+        self.a
+            .emit(Insn::store_imm(BPF_DW, R9, FAULT_PC as i16, pc));
         match &self.clause {
             Some(c) => {
                 let l = c.fault;
@@ -254,7 +275,8 @@ impl<'a> Gen<'a> {
         self.a.emit(Insn::store_reg(BPF_DW, FP, frame::SAVE, addr));
         self.mov(R3, addr);
         self.mov(R1, FP);
-        self.a.emit(Insn::alu64_imm(Alu::Add, R1, frame::READ as i32));
+        self.a
+            .emit(Insn::alu64_imm(Alu::Add, R1, frame::READ as i32));
         self.a.emit(Insn::mov64_imm(R2, size as i32));
         self.call(if user {
             helper::PROBE_READ_USER
@@ -266,7 +288,8 @@ impl<'a> Gen<'a> {
         self.a.emit(Insn::load(BPF_DW, R1, FP, frame::SAVE));
         self.raise_fault(Fault::BadAddr, Some(R1));
         self.a.bind(ok);
-        self.a.emit(Insn::load(size_bits(size), dst, FP, frame::READ));
+        self.a
+            .emit(Insn::load(size_bits(size), dst, FP, frame::READ));
         if signed && size < 8 {
             self.sign_extend(dst, size);
         }
@@ -274,6 +297,7 @@ impl<'a> Gen<'a> {
 
     /// Copies `len` bytes from memory at `src` to scratch offset `dst_off`,
     /// faulting on a bad address.
+    #[allow(dead_code)]
     pub(crate) fn copy_mem_to_scratch(&mut self, dst_off: u32, src: Reg, len: u32, user: bool) {
         self.a.emit(Insn::store_reg(BPF_DW, FP, frame::SAVE, src));
         self.mov(R3, src);
@@ -300,7 +324,9 @@ impl<'a> Gen<'a> {
     pub(crate) fn zero_extend(&mut self, r: Reg, size: u32) {
         match size {
             4 => self.a.emit(Insn::alu32_reg(Alu::Mov, r, r)),
-            1 | 2 => self.a.emit(Insn::alu64_imm(Alu::And, r, (1i32 << (8 * size)) - 1)),
+            1 | 2 => self
+                .a
+                .emit(Insn::alu64_imm(Alu::And, r, (1i32 << (8 * size)) - 1)),
             _ => {}
         }
     }
@@ -322,7 +348,8 @@ impl<'a> Gen<'a> {
         self.a.emit(Insn::store_imm(BPF_W, FP, frame::KEY, 0));
         self.map_ref(R1, self.layout.counters_map);
         self.mov(R2, FP);
-        self.a.emit(Insn::alu64_imm(Alu::Add, R2, frame::KEY as i32));
+        self.a
+            .emit(Insn::alu64_imm(Alu::Add, R2, frame::KEY as i32));
         self.call(helper::MAP_LOOKUP_ELEM);
         let skip = self.a.new_label();
         self.a.jmp_imm(Cond::Eq, R0, 0, skip);
@@ -335,7 +362,8 @@ impl<'a> Gen<'a> {
     pub(crate) fn zero_scratch(&mut self, off: u32, len: u32) {
         if len <= 128 {
             for i in (0..len).step_by(8) {
-                self.a.emit(Insn::store_imm(BPF_DW, R9, (off + i) as i16, 0));
+                self.a
+                    .emit(Insn::store_imm(BPF_DW, R9, (off + i) as i16, 0));
             }
         } else {
             // Copy from the zero string in rodata (at offset 0), a

@@ -47,7 +47,12 @@ impl Gen<'_> {
             )),
             TExprKind::Builtin(b) => self.builtin(*b, e, t),
             TExprKind::TypedArg(n) => {
-                self.emit(Insn::load(BPF_DW, r, R9, (self.args_off + 8 * *n as u32) as i16));
+                self.emit(Insn::load(
+                    BPF_DW,
+                    r,
+                    R9,
+                    (self.args_off + 8 * *n as u32) as i16,
+                ));
                 self.narrow_to(r, e.ty);
                 self.put(t, r)
             }
@@ -113,7 +118,11 @@ impl Gen<'_> {
                 }
                 let b = if *scale != 1 { R2 } else { b };
                 let a = self.fetch(t, R1)?;
-                self.emit(Insn::alu64_reg(if *sub { Alu::Sub } else { Alu::Add }, a, b));
+                self.emit(Insn::alu64_reg(
+                    if *sub { Alu::Sub } else { Alu::Add },
+                    a,
+                    b,
+                ));
                 self.put(t, a)
             }
             TExprKind::PtrDiff { lhs, rhs, scale } => {
@@ -206,7 +215,11 @@ impl Gen<'_> {
                 let left = 64 - (*bit_offset + *bits) as i32;
                 self.emit(Insn::alu64_imm(Alu::Lsh, r, left));
                 let right = 64 - *bits as i32;
-                self.emit(Insn::alu64_imm(if signed { Alu::Arsh } else { Alu::Rsh }, r, right));
+                self.emit(Insn::alu64_imm(
+                    if signed { Alu::Arsh } else { Alu::Rsh },
+                    r,
+                    right,
+                ));
                 self.put(t, r)
             }
             TExprKind::Call { subr, args } => self.call_scalar(*subr, args, e, t),
@@ -249,7 +262,11 @@ impl Gen<'_> {
                     self.signed_divmod(R2, R3, op == Mod);
                     self.mov(a, R2);
                 } else {
-                    self.emit(Insn::alu64_reg(if op == Div { Alu::Div } else { Alu::Mod }, a, b));
+                    self.emit(Insn::alu64_reg(
+                        if op == Div { Alu::Div } else { Alu::Mod },
+                        a,
+                        b,
+                    ));
                 }
                 return Ok(());
             }
@@ -278,7 +295,11 @@ impl Gen<'_> {
             self.emit(Insn::alu64_imm(Alu::Xor, R4, 1));
         }
         self.a.bind(dpos);
-        self.emit(Insn::alu64_reg(if modulo { Alu::Mod } else { Alu::Div }, R2, R3));
+        self.emit(Insn::alu64_reg(
+            if modulo { Alu::Mod } else { Alu::Div },
+            R2,
+            R3,
+        ));
         let done = self.new_label();
         self.a.jmp_imm(Cond::Eq, R4, 0, done);
         self.emit(Insn::alu64_imm(Alu::Neg, R2, 0));
@@ -324,12 +345,7 @@ impl Gen<'_> {
                     Ok(())
                 }
             },
-            TExprKind::Compare {
-                op,
-                lhs,
-                rhs,
-                kind,
-            } => {
+            TExprKind::Compare { op, lhs, rhs, kind } => {
                 if *kind == CompareKind::String {
                     self.str_compare(lhs, rhs, t)?;
                     let r = self.fetch(t, R0)?;
@@ -338,13 +354,14 @@ impl Gen<'_> {
                     return Ok(());
                 }
                 self.eval(lhs, t)?;
-                if let TExprKind::Int(v) = rhs.kind {
-                    if v >= i32::MIN as i64 && v <= i32::MAX as i64 {
-                        let a = self.fetch(t, R1)?;
-                        let cond = cmp_cond(*op, *kind == CompareKind::Signed).negate();
-                        self.a.jmp_imm(cond, a, v as i32, label);
-                        return Ok(());
-                    }
+                if let TExprKind::Int(v) = rhs.kind
+                    && v >= i32::MIN as i64
+                    && v <= i32::MAX as i64
+                {
+                    let a = self.fetch(t, R1)?;
+                    let cond = cmp_cond(*op, *kind == CompareKind::Signed).negate();
+                    self.a.jmp_imm(cond, a, v as i32, label);
+                    return Ok(());
                 }
                 self.eval(rhs, t + 1)?;
                 let b = self.fetch(t + 1, R2)?;
@@ -398,7 +415,12 @@ impl Gen<'_> {
         let r = self.work_reg(t, R0)?;
         match b {
             Builtin::Arg(n) => {
-                self.emit(Insn::load(BPF_DW, r, R9, (self.args_off + 8 * n as u32) as i16));
+                self.emit(Insn::load(
+                    BPF_DW,
+                    r,
+                    R9,
+                    (self.args_off + 8 * n as u32) as i16,
+                ));
             }
             Builtin::Pid | Builtin::Tid => {
                 self.call(helper::GET_CURRENT_PID_TGID);
@@ -504,7 +526,9 @@ impl Gen<'_> {
             .find_named(crate::btf::Kind::Struct, "task_struct")
             .ok_or_else(err)?;
         let (se, se_ty) = btf.member_offset(ts, "se").ok_or_else(err)?;
-        let (sum, _) = btf.member_offset(se_ty, "sum_exec_runtime").ok_or_else(err)?;
+        let (sum, _) = btf
+            .member_offset(se_ty, "sum_exec_runtime")
+            .ok_or_else(err)?;
         self.call(helper::GET_CURRENT_TASK);
         self.mov(R1, R0);
         self.emit(Insn::alu64_imm(Alu::Add, R1, (se + sum) as i32));
@@ -519,7 +543,12 @@ impl Gen<'_> {
             self.mov_imm(r, id as i64);
             return Ok(());
         }
-        let table: Vec<u8> = self.group.probes.iter().flat_map(|p| p.to_le_bytes()).collect();
+        let table: Vec<u8> = self
+            .group
+            .probes
+            .iter()
+            .flat_map(|p| p.to_le_bytes())
+            .collect();
         let off = self.rodata.add(&table);
         self.emit(Insn::load(BPF_DW, R1, R9, scratch::PIDX as i16));
         self.emit(Insn::alu64_imm(Alu::Lsh, R1, 2));
@@ -603,7 +632,12 @@ impl Gen<'_> {
 
     /// Lays out key expressions as a packed tuple: 8 bytes per scalar,
     /// `strsize` per string.
-    pub(crate) fn build_tuple(&mut self, types: &[TypeId], keys: &[TExpr], t: u8) -> Result<KeyLoc> {
+    pub(crate) fn build_tuple(
+        &mut self,
+        types: &[TypeId],
+        keys: &[TExpr],
+        t: u8,
+    ) -> Result<KeyLoc> {
         let size: u32 = types
             .iter()
             .map(|&k| super::key_slot(&self.checked.types, k, self.strsize))
@@ -628,7 +662,14 @@ impl Gen<'_> {
         Ok(KeyLoc::Scratch(base))
     }
 
-    fn assign(&mut self, target: &LValue, op: Option<BinaryOp>, value: &TExpr, ty: TypeId, t: u8) -> Result<()> {
+    fn assign(
+        &mut self,
+        target: &LValue,
+        op: Option<BinaryOp>,
+        value: &TExpr,
+        ty: TypeId,
+        t: u8,
+    ) -> Result<()> {
         if self.checked.types.is_string(ty) {
             return self.assign_str(target, value, t).map(|_| ());
         }
@@ -640,7 +681,8 @@ impl Gen<'_> {
                 self.eval(value, t + 1)?;
                 let b = self.fetch(t + 1, R2)?;
                 let a = self.fetch(t, R1)?;
-                if self.checked.types.is_pointer(ty) && matches!(op, BinaryOp::Add | BinaryOp::Sub) {
+                if self.checked.types.is_pointer(ty) && matches!(op, BinaryOp::Add | BinaryOp::Sub)
+                {
                     let scale = self
                         .checked
                         .types
@@ -648,7 +690,15 @@ impl Gen<'_> {
                         .map_or(1, |r| self.checked.types.size_of(r, 8).max(1));
                     self.mov(R2, b);
                     self.emit(Insn::alu64_imm(Alu::Mul, R2, scale as i32));
-                    self.emit(Insn::alu64_reg(if op == BinaryOp::Add { Alu::Add } else { Alu::Sub }, a, R2));
+                    self.emit(Insn::alu64_reg(
+                        if op == BinaryOp::Add {
+                            Alu::Add
+                        } else {
+                            Alu::Sub
+                        },
+                        a,
+                        R2,
+                    ));
                 } else {
                     self.arith(op, a, b, signed)?;
                 }
@@ -659,13 +709,25 @@ impl Gen<'_> {
         self.write_lvalue(target, t)
     }
 
-    fn incdec(&mut self, target: &LValue, inc: bool, prefix: bool, step: u64, ty: TypeId, t: u8) -> Result<()> {
+    fn incdec(
+        &mut self,
+        target: &LValue,
+        inc: bool,
+        prefix: bool,
+        step: u64,
+        ty: TypeId,
+        t: u8,
+    ) -> Result<()> {
         self.read_lvalue(target, t)?;
         // t+1 keeps the old value for postfix forms.
         let old = self.fetch(t, R1)?;
         self.put(t + 1, old)?;
         let a = self.fetch(t, R1)?;
-        self.emit(Insn::alu64_imm(if inc { Alu::Add } else { Alu::Sub }, a, step as i32));
+        self.emit(Insn::alu64_imm(
+            if inc { Alu::Add } else { Alu::Sub },
+            a,
+            step as i32,
+        ));
         self.narrow_to(a, ty);
         self.put(t, a)?;
         self.write_lvalue(target, t)?;

@@ -115,7 +115,8 @@ pub(crate) struct Layout {
     pub clause_area: u32,
     /// Record layout of each clause.
     pub records: Vec<RecordLayout>,
-    /// Whether each record action of each clause sits under an `if`.
+    /// Bytes of a D string value.
+    #[allow(dead_code)]
     pub strsize: u32,
 }
 
@@ -242,13 +243,25 @@ pub fn generate(
                 let key_size = if v.scope == VarScope::Thread {
                     8
                 } else {
-                    v.keys.iter().map(|k| key_slot(types, *k, strsize)).sum::<u32>().max(8)
+                    v.keys
+                        .iter()
+                        .map(|k| key_slot(types, *k, strsize))
+                        .sum::<u32>()
+                        .max(8)
                 };
                 let entry = (key_size + size + 64) as u64;
                 let entries = (opts.dynvarsize / entry).clamp(64, 1 << 20) as u32;
                 var_map.insert(id, maps.len() as u32);
                 maps.push(MapDef {
-                    name: format!("{}{}", if v.scope == VarScope::Thread { "self_" } else { "assoc_" }, v.name),
+                    name: format!(
+                        "{}{}",
+                        if v.scope == VarScope::Thread {
+                            "self_"
+                        } else {
+                            "assoc_"
+                        },
+                        v.name
+                    ),
                     role: if v.scope == VarScope::Thread {
                         MapRole::ThreadVar(id)
                     } else {
@@ -388,7 +401,16 @@ pub fn generate(
             continue;
         }
         let infos: Vec<Option<ProbeInfo>> = g.probes.iter().map(|&p| probes(p)).collect();
-        let mut g2 = Gen::new(&checked, &layout, &mut rodata, g, &infos, btf, opts, strsize);
+        let mut g2 = Gen::new(
+            &checked,
+            &layout,
+            &mut rodata,
+            g,
+            &infos,
+            btf,
+            opts,
+            strsize,
+        );
         g2.error_epids = error_epids.clone();
         let insns: Vec<Insn> = g2.program(&clause_slots)?;
         scratch_size = scratch_size.max(g2.scratch_high_water());
@@ -428,16 +450,27 @@ pub fn generate(
 }
 
 /// Bytes a variable of type `ty` occupies.
-pub(crate) fn value_size(types: &crate::types::TypeTable, ty: crate::types::TypeId, strsize: u32) -> u32 {
+pub(crate) fn value_size(
+    types: &crate::types::TypeTable,
+    ty: crate::types::TypeId,
+    strsize: u32,
+) -> u32 {
     if types.is_string(ty) {
         strsize
     } else {
-        (types.size_of(ty, strsize as u64) as u32).max(1).next_multiple_of(8).max(8)
+        (types.size_of(ty, strsize as u64) as u32)
+            .max(1)
+            .next_multiple_of(8)
+            .max(8)
     }
 }
 
 /// Bytes a key element of type `ty` occupies in a tuple key.
-pub(crate) fn key_slot(types: &crate::types::TypeTable, ty: crate::types::TypeId, strsize: u32) -> u32 {
+pub(crate) fn key_slot(
+    types: &crate::types::TypeTable,
+    ty: crate::types::TypeId,
+    strsize: u32,
+) -> u32 {
     if types.is_string(ty) { strsize } else { 8 }
 }
 

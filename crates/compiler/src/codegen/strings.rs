@@ -118,7 +118,12 @@ impl Gen<'_> {
                         self.emit(Insn::store_reg(BPF_DW, FP, frame::SAVE2, R2));
                     }
                     None => {
-                        self.emit(Insn::store_imm(BPF_DW, FP, frame::SAVE2, self.strsize as i32));
+                        self.emit(Insn::store_imm(
+                            BPF_DW,
+                            FP,
+                            frame::SAVE2,
+                            self.strsize as i32,
+                        ));
                     }
                 }
                 let a = self.fetch(t, R3)?;

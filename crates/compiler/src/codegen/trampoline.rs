@@ -52,7 +52,9 @@ fn scan_expr(e: &TExpr, u: &mut Uses) {
     use TExprKind::*;
     match &e.kind {
         Builtin(crate::tir::Builtin::Arg(_)) | TypedArg(_) => u.args = true,
-        Builtin(crate::tir::Builtin::Timestamp | crate::tir::Builtin::Walltimestamp) => u.timestamp = true,
+        Builtin(crate::tir::Builtin::Timestamp | crate::tir::Builtin::Walltimestamp) => {
+            u.timestamp = true
+        }
         Int(_) | Str(_) | Builtin(_) | Var(_) => {}
         AssocGet { keys, .. } => keys.iter().for_each(|k| scan_expr(k, u)),
         Unary { operand, .. } | Cast(operand) => scan_expr(operand, u),
@@ -113,7 +115,9 @@ fn scan_stmts(body: &[TStmt], u: &mut Uses) {
                 scan_stmts(otherwise, u);
             }
             TStmt::Action(a) => match &a.kind {
-                ActionKind::Trace(e) | ActionKind::Exit(e) | ActionKind::Raise(e) => scan_expr(e, u),
+                ActionKind::Trace(e) | ActionKind::Exit(e) | ActionKind::Raise(e) => {
+                    scan_expr(e, u)
+                }
                 ActionKind::Printf { args, .. }
                 | ActionKind::System { args, .. }
                 | ActionKind::Freopen { args, .. } => args.iter().for_each(|e| scan_expr(e, u)),
@@ -356,7 +360,13 @@ impl Gen<'_> {
     }
 
     /// One clause: slot guard, predicate, body, record.
-    fn clause(&mut self, ci: usize, slots: &[usize], epid_base: u32, _out: crate::bpf::asm::Label) -> Result<()> {
+    fn clause(
+        &mut self,
+        ci: usize,
+        slots: &[usize],
+        epid_base: u32,
+        _out: crate::bpf::asm::Label,
+    ) -> Result<()> {
         let next = self.new_label();
         let nslots = self.group.probes.len();
         if slots.len() != nslots {
@@ -392,7 +402,12 @@ impl Gen<'_> {
 
     /// Predicate, statements and record of clause `ci`; the epid is in
     /// `epid_reg` on entry. Jumps to `next` when done.
-    fn clause_body(&mut self, ci: usize, epid_reg: Reg, next: crate::bpf::asm::Label) -> Result<()> {
+    fn clause_body(
+        &mut self,
+        ci: usize,
+        epid_reg: Reg,
+        next: crate::bpf::asm::Label,
+    ) -> Result<()> {
         let fault = self.new_label();
         self.scratch_cur = self.layout.clause_area;
         let rec_size = self.layout.records[ci].size;

@@ -61,12 +61,15 @@ pub struct Syscall {
     pub nr: u32,
 }
 
+/// Reads a probe's typed arguments (I/O, so only on demand).
+pub type ArgReader = Box<dyn Fn(&Probe) -> Vec<String>>;
+
 pub struct Catalog {
     probes: Vec<Probe>,
     by_desc: HashMap<(String, String), u32>,
     /// Typed argument lists, read on demand.
     args: HashMap<u32, Vec<String>>,
-    arg_reader: Box<dyn Fn(&Probe) -> Vec<String>>,
+    arg_reader: ArgReader,
 }
 
 /// Profile probes listed without being asked for, as DTrace lists them.
@@ -78,7 +81,7 @@ const MIN_PROFILE_NS: u64 = 200_000;
 
 impl Catalog {
     /// Builds the catalog from the syscalls this kernel has.
-    pub fn new(syscalls: &[Syscall], arg_reader: Box<dyn Fn(&Probe) -> Vec<String>>) -> Catalog {
+    pub fn new(syscalls: &[Syscall], arg_reader: ArgReader) -> Catalog {
         let mut c = Catalog {
             probes: Vec::new(),
             by_desc: HashMap::new(),
@@ -176,10 +179,9 @@ impl Catalog {
             && glob::matches(&spec.provider, "profile")
             && spec.module.is_empty()
             && spec.function.is_empty()
+            && let Some(kind) = parse_profile_name(&spec.name)
         {
-            if let Some(kind) = parse_profile_name(&spec.name) {
-                out.push(self.add("profile", "", "", &spec.name, kind));
-            }
+            out.push(self.add("profile", "", "", &spec.name, kind));
         }
         out
     }
@@ -279,11 +281,7 @@ impl Catalog {
                 name: name.into(),
                 kind: ProgKind::RawTracepoint,
                 context: ctx,
-                selector: if probes.len() == 1 {
-                    Selector::SyscallNr
-                } else {
-                    Selector::SyscallNr
-                },
+                selector: Selector::SyscallNr,
                 probes,
                 keys,
                 runs_in: RunsIn::Active,

@@ -7,6 +7,7 @@
 //! over a program.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(dead_code)] // the full scale, as DTrace defines it
 pub enum Level {
     Internal,
     Private,
@@ -19,6 +20,7 @@ pub enum Level {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(dead_code)] // the full scale, as DTrace defines it
 pub enum Class {
     Unknown,
     Cpu,
