@@ -472,7 +472,14 @@ impl Gen<'_> {
         for s in body {
             let mark = self.scratch_cur;
             match s {
-                TStmt::Expr(e) => self.eval_any(e, 0)?,
+                TStmt::Expr(e) => {
+                    // An expression statement is an action of its own in
+                    // DTrace's numbering of faults ("in action #N").
+                    if let Some(c) = self.clause.as_mut() {
+                        c.action += 1;
+                    }
+                    self.eval_any(e, 0)?
+                }
                 TStmt::Action(a) => self.action(a, 0)?,
                 TStmt::If {
                     cond,
