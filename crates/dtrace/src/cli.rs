@@ -177,7 +177,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Cli
             Short('a') | Short('A') | Short('B') => inv.ignored.push(arg_char(&arg)),
             Value(v) => inv.operands.push(text(v)?),
             Short(c) => return Err(CliError::Usage(Some(format!("illegal option -- {c}")))),
-            Long(_) => unreachable!("long options are refused above"),
+            Long(l) => return Err(CliError::Usage(Some(format!("illegal option -- -{l}")))),
         }
     }
     Ok(inv)
