@@ -155,7 +155,6 @@ fn compile(
         btf,
     };
     let mut program = Program::default();
-    let mut source_items: Vec<usize> = Vec::new();
     for (i, src) in sources.iter().enumerate() {
         let macros = macros_for(inv, src, targets, opts.defaultargs);
         let popts = ParseOptions {
@@ -189,7 +188,6 @@ fn compile(
                 return Err(fail(&d, &sources, opts));
             }
         }
-        source_items.push(parsed.program.items.len());
         program.items.extend(parsed.program.items);
     }
     let mut catalog = Catalog::new(&syscalls(), Box::new(read_args));
@@ -309,7 +307,6 @@ fn compile(
             );
         }
     }
-    let _ = source_items;
     Ok(Some(Compiled {
         object,
         options: opts.clone(),
