@@ -48,6 +48,10 @@ impl TypeNames for Types<'_> {
                 return false;
             }
         }
+        // Reading the kernel's types costs milliseconds: not for `printf`.
+        if module.is_none() && sema::is_builtin_function(name) {
+            return false;
+        }
         self.btf
             .get()
             .and_then(|b| b.find_named(dtrace_compiler::btf::Kind::Typedef, name))

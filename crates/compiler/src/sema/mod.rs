@@ -27,6 +27,12 @@ mod parse_checks;
 mod printf;
 mod protos;
 
+/// Whether `name` is one of D's built-in functions or actions. Such a name
+/// is never a type, so the front end need not ask the kernel's types.
+pub fn is_builtin_function(name: &str) -> bool {
+    protos::lookup(name).is_some()
+}
+
 use crate::btf::LazyBtf;
 use crate::probes::ProbeInfo;
 use crate::tir::*;
