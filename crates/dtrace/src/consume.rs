@@ -287,21 +287,26 @@ impl<'a> Consumer<'a> {
             OptionClass::Unknown => Some("Invalid option name"),
         };
         let Some(why) = failure else { return };
-        let probe = self.object.epids.get(epid as usize).map_or(0, |d| d.probe);
-        let (p, m, f, n) = self.catalog.get(probe).map_or(("", "", "", ""), |p| {
-            (
-                p.provider.as_str(),
-                p.module.as_str(),
-                p.function.as_str(),
-                p.name.as_str(),
-            )
-        });
+        let on_probe = self.enabled_probe(epid);
         self.flush();
         // The library's message ends in a newline and the report adds
         // another, hence the blank line.
         eprint!(
-            "dtrace: error on enabled probe ID {epid} (ID {probe}: {p}:{m}:{f}:{n}): couldn't set option \"{name}\" to \"{value}\": {why}\n\n"
+            "dtrace: error on {on_probe}: couldn't set option \"{name}\" to \"{value}\": {why}\n\n"
         );
+    }
+
+    /// `enabled probe ID 2 (ID 1: dtrace:::BEGIN)`, as DTrace names the
+    /// enabled probe an error happened on.
+    fn enabled_probe(&self, epid: u32) -> String {
+        let probe = self.object.epids.get(epid as usize).map_or(0, |d| d.probe);
+        match self.catalog.get(probe) {
+            Some(p) => format!(
+                "enabled probe ID {epid} (ID {probe}: {}:{}:{}:{})",
+                p.provider, p.module, p.function, p.name
+            ),
+            None => format!("enabled probe ID {epid} (ID {probe}: :::)"),
+        }
     }
 
     fn fault(&mut self, rec: &[u8]) {
@@ -310,15 +315,7 @@ impl<'a> Consumer<'a> {
         let kind = read_u32(rec, 24);
         let pc = read_u64(rec, 32);
         let addr = read_u64(rec, 40);
-        let probe = self.object.epids.get(epid as usize).map_or(0, |d| d.probe);
-        let (p, m, f, n) = self.catalog.get(probe).map_or(("", "", "", ""), |p| {
-            (
-                p.provider.as_str(),
-                p.module.as_str(),
-                p.function.as_str(),
-                p.name.as_str(),
-            )
-        });
+        let on_probe = self.enabled_probe(epid);
         let fault = Fault::from_u32(kind);
         let what = match fault {
             Some(Fault::BadAddr) => "invalid address",
@@ -342,9 +339,7 @@ impl<'a> Consumer<'a> {
             format!("action #{action}")
         };
         self.flush();
-        eprintln!(
-            "dtrace: error on enabled probe ID {epid} (ID {probe}: {p}:{m}:{f}:{n}): {what}{detail} in {place} at DIF offset {pc}"
-        );
+        eprintln!("dtrace: error on {on_probe}: {what}{detail} in {place} at DIF offset {pc}");
     }
 
     /// At the end: every aggregation `printa()` did not print.

@@ -23,7 +23,7 @@ use crate::target::Targets;
 use dtrace_compiler::object::{
     self, MapKind as OMapKind, MapRole, Object, counter, globals, state,
 };
-use dtrace_compiler::probes::ProgKind as OProgKind;
+use dtrace_compiler::probes::{ProbeGroup, ProgKind as OProgKind};
 use dtrace_kernel::process::{Poller, SignalFd, monotonic_ns};
 use dtrace_kernel::{
     Link, Map, MapKind, MapSpec, MappedArray, PerfEvent, ProgKind, ProgSpec, Program, RingBuf,
@@ -129,7 +129,7 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
         .groups
         .iter()
         .enumerate()
-        .filter_map(|(i, g)| match catalog.get(*g.probes.first()?)?.kind {
+        .filter_map(|(i, g)| match group_kind(&catalog, g)? {
             ProbeKind::Tick(ns) => Some((i, ns)),
             _ => None,
         })
@@ -251,6 +251,14 @@ fn run_inner(c: Compiled, targets: &mut Targets, inv: &Invocation) -> Result<u8,
     Ok(consumer.exit_status().unwrap_or(0))
 }
 
+/// How a group's probes fire: every probe of a group is of one kind.
+fn group_kind(catalog: &crate::providers::Catalog, g: &ProbeGroup) -> Option<ProbeKind> {
+    g.probes
+        .first()
+        .and_then(|&id| catalog.get(id))
+        .map(|p| p.kind)
+}
+
 fn get_state(g: &MappedArray) -> u32 {
     g.load_u32(globals::STATE as usize)
         .unwrap_or(state::STOPPED)
@@ -269,12 +277,7 @@ fn run_probe_kind(
     want: impl Fn(ProbeKind) -> bool,
 ) {
     for (i, g) in object.groups.iter().enumerate() {
-        let Some(kind) = g
-            .probes
-            .first()
-            .and_then(|&id| catalog.get(id))
-            .map(|p| p.kind)
-        else {
+        let Some(kind) = group_kind(catalog, g) else {
             continue;
         };
         if want(kind)
@@ -416,12 +419,7 @@ fn attach(
         let Some(Some(prog)) = loaded.programs.get(i) else {
             continue;
         };
-        let Some(kind) = g
-            .probes
-            .first()
-            .and_then(|&id| catalog.get(id))
-            .map(|p| p.kind)
-        else {
+        let Some(kind) = group_kind(catalog, g) else {
             continue;
         };
         match kind {
